@@ -1,0 +1,45 @@
+# LiteHQ Calendar API kit. Every target makes the virtualenv it needs from requirements.txt.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt | sha1sum | cut -c1-12)
+
+HOST ?= 127.0.0.1
+PORT ?= 8080
+REDOCLY := npx --yes @redocly/cli@2.77.0
+
+.PHONY: help venv lint bundle test mock conformance bench lock clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-*; touch $@
+
+venv: $(STAMP) ## create .venv from the pinned requirements
+
+lint: $(STAMP) ## validate (openapi-spec-validator, prance) and lint (Redocly) the contract
+	$(PY) -m tools.spec validate
+	$(REDOCLY) lint --config redocly.yaml openapi/openapi.yaml openapi/mock-control.yaml
+
+bundle: $(STAMP) ## write dist/openapi.yaml and dist/openapi.json from the split contract
+	$(PY) -m tools.spec bundle
+
+test: $(STAMP) ## the project's own tests, incl. the conformance suite against a fresh mock
+	$(PY) -m pytest -q -m "not slow"
+
+mock: $(STAMP) ## serve the demo API on $(HOST):$(PORT)
+	$(PY) -m mock_server --host $(HOST) --port $(PORT) $(MOCK_ARGS)
+
+lock: ## re-resolve requirements.txt from requirements.in
+	rm -rf /tmp/litehq-lock && $(PYTHON) -m venv /tmp/litehq-lock
+	/tmp/litehq-lock/bin/pip install --quiet -r requirements.in
+	(echo "# Generated from requirements.in by \`make lock\`; do not edit by hand."; /tmp/litehq-lock/bin/pip freeze) > requirements.txt
+
+clean: ## remove the virtualenv and generated reports
+	rm -rf $(VENV) reports build .pytest_cache
