@@ -36,6 +36,11 @@ test: $(STAMP) ## the project's own tests, incl. the conformance suite against a
 mock: $(STAMP) ## serve the demo API on $(HOST):$(PORT)
 	$(PY) -m mock_server --host $(HOST) --port $(PORT) $(MOCK_ARGS)
 
+bench: $(STAMP) ## our mock vs Prism under wrk, side by side (writes bench/results.md)
+	command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk
+	cd bench && npm ci --silent --no-audit --no-fund
+	$(PY) bench/compare.py $(BENCH_ARGS)
+
 lock: ## re-resolve requirements.txt from requirements.in
 	rm -rf /tmp/litehq-lock && $(PYTHON) -m venv /tmp/litehq-lock
 	/tmp/litehq-lock/bin/pip install --quiet -r requirements.in
