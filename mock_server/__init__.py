@@ -1,0 +1,1 @@
+"""Stateful in-memory reference implementation of the LiteHQ Calendar API, served by Connexion."""

@@ -1,0 +1,316 @@
+"""The one object holding a mock's whole state and rules; built by the app factory, `reset()` to the fixture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from . import availability, ical
+from .bookings import BookerInput, BookingChanges, BookingService
+from .clock import Clock, MockClock
+from .errors import AuthInvalid, InvalidRequest, RoomNotFound, WorkspaceNotFound
+from .events import EventLog, EventSink
+from .fixtures import DEMO_FIXTURE, load_fixture, read_fixture
+from .idempotency import IdempotencyStore
+from .ids import IdSource
+from .instants import format_instant, parse_instant
+from .models import ApiToken, Booking, BookingStatus, Event, RateLimitPolicy, Room, Workspace
+from .pagination import CursorCodec
+from .ratelimit import RateLimiter
+from .store import BookingFilter, Store
+
+DEFAULT_LIST_WINDOW = timedelta(days=30)
+
+
+@dataclass(slots=True, frozen=True)
+class Principal:
+    """Who is calling: a live API key and the workspace it belongs to."""
+
+    token: ApiToken
+    workspace: Workspace
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return None if instant is None else instant.isoformat()
+
+
+class Backend:
+    def __init__(
+        self,
+        *,
+        fixture: Path | str | dict[str, Any] | None = None,
+        clock: Clock | None = None,
+        seed: int | str | None = None,
+        public_url: str = "http://127.0.0.1:8080",
+        rate_limit: RateLimitPolicy | None = None,
+    ) -> None:
+        self.clock: Clock = clock if clock is not None else MockClock()
+        self.public_url = public_url.rstrip("/")
+        self._fixture = fixture if isinstance(fixture, dict) else read_fixture(fixture or DEMO_FIXTURE)
+        self._seed = seed
+        # Overrides every workspace's policy after each reset (`--rate-limit`); None keeps the fixture's.
+        self.rate_limit_override = rate_limit
+        self._sinks: list[EventSink] = []
+        self.reset()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the fixture: all bookings, events, keys, buckets and ids start over."""
+        self.ids = IdSource(self._seed)
+        self.store = Store()
+        self.events = EventLog(self.store, self.ids)
+        for sink in self._sinks:
+            self.events.subscribe(sink)
+        self.bookings = BookingService(self.store, self.clock, self.ids, self.events, self.public_url)
+        self.rate_limiter = RateLimiter(self.clock)
+        self.idempotency = IdempotencyStore(self.clock)
+        self.cursors = CursorCodec(self.ids.secret_bytes("cursor"))
+        load_fixture(self._fixture, self.store, self.bookings, self.clock)
+        if self.rate_limit_override is not None:
+            for workspace in self.store.workspaces.values():
+                workspace.rate_limit = RateLimitPolicy(**{f.name: getattr(self.rate_limit_override, f.name) for f in fields(RateLimitPolicy)})
+
+    def subscribe(self, sink: EventSink) -> None:
+        """Attach an event consumer (webhook delivery) that survives resets."""
+        self._sinks.append(sink)
+        self.events.subscribe(sink)
+
+    def catch_up(self) -> int:
+        return self.bookings.catch_up()
+
+    # -- auth -----------------------------------------------------------------------------------
+
+    def identify(self, token: str) -> ApiToken | None:
+        return self.store.tokens.get(token)
+
+    def authenticate(self, token: str) -> Principal:
+        api_key = self.store.tokens.get(token)
+        if api_key is None:
+            raise AuthInvalid("Unknown API key.", headers={"WWW-Authenticate": 'Bearer realm="litehq", error="invalid_token"'})
+        workspace = self.store.workspaces[api_key.workspace_id]
+        if api_key.revoked:
+            # A revoked key still names its workspace, so the 401 can carry the bucket's state.
+            state = self.rate_limiter.peek(workspace.id, api_key.token, workspace.rate_limit)
+            raise AuthInvalid(
+                "This API key has been revoked.",
+                headers={**state.headers(), "WWW-Authenticate": 'Bearer realm="litehq", error="invalid_token"'},
+            )
+        return Principal(api_key, workspace)
+
+    # -- bookings -------------------------------------------------------------------------------
+
+    def list_bookings(
+        self,
+        principal: Principal,
+        *,
+        start_from: str | None = None,
+        start_to: str | None = None,
+        status: str | None = None,
+        room_id: str | None = None,
+        member_id: str | None = None,
+        company_id: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[Booking], str | None]:
+        self.catch_up()
+        ws = principal.workspace.id
+        explicit_from = parse_instant(start_from, param="from") if start_from is not None else None
+        explicit_to = parse_instant(start_to, param="to") if start_to is not None else None
+        binding = {
+            "list": "bookings",
+            "ws": ws,
+            "from": _iso(explicit_from),
+            "to": _iso(explicit_to),
+            "status": status,
+            "room_id": room_id,
+            "member_id": member_id,
+            "company_id": company_id,
+        }
+        after = None
+        if cursor is not None:
+            # The cursor carries the range resolved on the first page, so "now" does not drift mid-walk.
+            position = self.cursors.decode(cursor, binding)
+            try:
+                resolved_from, resolved_to, last_start, last_id = position
+                range_from, range_to = datetime.fromisoformat(resolved_from), datetime.fromisoformat(resolved_to)
+                after = (datetime.fromisoformat(last_start), last_id)
+            except (TypeError, ValueError):  # signed by us, so only reachable across incompatible versions
+                raise InvalidRequest("cursor is invalid or was issued for other filters.", param="cursor") from None
+        else:
+            range_from = explicit_from or self.clock.now()
+            range_to = explicit_to or range_from + DEFAULT_LIST_WINDOW
+            if range_to <= range_from:
+                raise InvalidRequest("to must be after from.", param="to")
+        flt = BookingFilter(range_from, range_to, BookingStatus(status) if status else None, room_id, member_id, company_id)
+        page, more = self.bookings.page(ws, flt, after, limit)
+        next_cursor = None
+        if more:
+            last = page[-1]
+            next_cursor = self.cursors.encode(
+                [range_from.isoformat(), range_to.isoformat(), last.start_at.isoformat(), last.id], binding
+            )
+        return page, next_cursor
+
+    def get_booking(self, principal: Principal, booking_id: str) -> Booking:
+        self.catch_up()
+        return self.bookings.get(principal.workspace.id, booking_id)
+
+    def create_booking(
+        self,
+        principal: Principal,
+        *,
+        room_id: str,
+        start_at: str,
+        end_at: str,
+        booked_by: dict,
+        attendees: int = 1,
+        notes: str | None = None,
+    ) -> Booking:
+        self.catch_up()
+        guest = booked_by.get("guest") or {}
+        return self.bookings.create(
+            principal.workspace,
+            room_id=room_id,
+            start_at=parse_instant(start_at, param="start_at"),
+            end_at=parse_instant(end_at, param="end_at"),
+            booked_by=BookerInput(booked_by.get("member_id"), guest.get("email"), guest.get("name")),
+            attendees=attendees,
+            notes=notes,
+        )
+
+    def update_booking(self, principal: Principal, booking_id: str, changes: dict) -> Booking:
+        self.catch_up()
+        return self.bookings.update(
+            principal.workspace.id,
+            booking_id,
+            BookingChanges(
+                start_at=parse_instant(changes["start_at"], param="start_at") if "start_at" in changes else None,
+                end_at=parse_instant(changes["end_at"], param="end_at") if "end_at" in changes else None,
+                room_id=changes.get("room_id"),
+                attendees=changes.get("attendees"),
+                notes=changes.get("notes"),
+                notes_set="notes" in changes,
+            ),
+        )
+
+    def cancel_booking(self, principal: Principal, booking_id: str, options: dict) -> Booking:
+        self.catch_up()
+        return self.bookings.cancel(
+            principal.workspace.id,
+            booking_id,
+            reason=options.get("reason", "other"),
+            refund_policy=options.get("refund_policy", "full"),
+            notify_attendees=options.get("notify_attendees", True),
+        )
+
+    # -- rooms, availability, feed --------------------------------------------------------------
+
+    def list_rooms(self, principal: Principal, *, tier: str | None = None, limit: int = 50, cursor: str | None = None) -> tuple[list[Room], str | None]:
+        ws = principal.workspace.id
+        binding = {"list": "rooms", "ws": ws, "tier": tier}
+        ids = self.store.rooms_by_workspace.get(ws, [])
+        start = 0
+        if cursor is not None:
+            position = self.cursors.decode(cursor, binding)
+            if not (isinstance(position, list) and len(position) == 1 and isinstance(position[0], str)):
+                raise InvalidRequest("cursor is invalid or was issued for other filters.", param="cursor")
+            start = ids.bisect_right(position[0])
+        page: list[Room] = []
+        for room_id in ids.islice(start):
+            room = self.store.rooms[room_id]
+            if tier is not None and room.tier != tier:
+                continue
+            if len(page) == limit:
+                return page, self.cursors.encode([page[-1].id], binding)
+            page.append(room)
+        return page, None
+
+    def get_room(self, principal: Principal, room_id: str) -> Room:
+        room = self.store.room_in(principal.workspace.id, room_id)
+        if room is None:
+            raise RoomNotFound(f"No room {room_id} in this workspace.", param="id")
+        return room
+
+    def availability(
+        self, principal: Principal, *, room_id: str | None = None, tier: str | None = None, start_from: str | None = None, start_to: str | None = None
+    ) -> dict:
+        self.catch_up()
+        range_from = parse_instant(start_from, param="from") if start_from is not None else self.clock.now()
+        range_to = parse_instant(start_to, param="to") if start_to is not None else range_from + availability.DEFAULT_RANGE
+        availability.check_range(range_from, range_to)
+        rooms = availability.matching_rooms(self.store, principal.workspace.id, room_id, tier)
+        return {
+            "from": format_instant(range_from),
+            "to": format_instant(range_to),
+            "rooms": [availability.room_availability(self.store, room, range_from, range_to) for room in rooms],
+        }
+
+    def calendar_feed(self, principal: Principal) -> bytes:
+        self.catch_up()
+        return ical.calendar_feed(self.store.all_bookings(principal.workspace.id))
+
+    # -- control --------------------------------------------------------------------------------
+
+    def workspace(self, workspace_id: str) -> Workspace:
+        workspace = self.store.workspaces.get(workspace_id)
+        if workspace is None:
+            raise WorkspaceNotFound(f"No workspace {workspace_id}.", param="id")
+        return workspace
+
+    def tokens_of(self, workspace_id: str) -> list[ApiToken]:
+        return [t for t in self.store.tokens.values() if t.workspace_id == workspace_id]
+
+    def events_of(self, workspace_id: str) -> list[Event]:
+        self.workspace(workspace_id)
+        self.catch_up()
+        return self.events.for_workspace(workspace_id)
+
+    def set_clock(self, instant: datetime, *, frozen: bool | None = None) -> int:
+        """Move the mock clock (forwards or back); transitions that fall due fire, in time order."""
+        self._mock_clock().set(instant, frozen=frozen)
+        return self.catch_up()
+
+    def advance_clock(self, seconds: float) -> int:
+        if seconds < 0:
+            raise InvalidRequest("seconds must not be negative; set the clock to go back.", param="seconds")
+        clock = self._mock_clock()
+        clock.advance(timedelta(seconds=seconds))
+        return self.catch_up()
+
+    def _mock_clock(self) -> MockClock:
+        if not isinstance(self.clock, MockClock):
+            raise InvalidRequest("This mock runs on the system clock, which cannot be moved.", param="clock")
+        return self.clock
+
+    def complete_checkout(self, booking_id: str) -> Booking:
+        self.catch_up()
+        return self.bookings.complete_checkout(booking_id)
+
+    def fail_checkout(self, booking_id: str) -> Booking:
+        self.catch_up()
+        return self.bookings.fail_checkout(booking_id)
+
+    def mark_no_show(self, booking_id: str) -> Booking:
+        self.catch_up()
+        return self.bookings.mark_no_show(booking_id)
+
+    def configure_workspace(self, workspace_id: str, settings: dict) -> Workspace:
+        """Change a workspace's rate limit, checkout window, Stripe onboarding or processing delay."""
+        workspace = self.workspace(workspace_id)
+        if "stripe_onboarded" in settings:
+            workspace.stripe_onboarded = bool(settings["stripe_onboarded"])
+        if "processing_delay_ms" in settings:
+            workspace.processing_delay_ms = int(settings["processing_delay_ms"])
+        if "checkout_window_minutes" in settings:
+            # Applies to holds created from now on; a pending booking keeps the expires_at it was given.
+            for room_id in self.store.rooms_by_workspace.get(workspace_id, []):
+                self.store.rooms[room_id].checkout_window_minutes = int(settings["checkout_window_minutes"])
+        if "rate_limit" in settings:
+            changes = settings["rate_limit"]
+            policy = workspace.rate_limit
+            workspace.rate_limit = RateLimitPolicy(**{f.name: changes.get(f.name, getattr(policy, f.name)) for f in fields(RateLimitPolicy)})
+            self.rate_limiter.forget(workspace_id, [t.token for t in self.tokens_of(workspace_id)])
+        return workspace
