@@ -1,0 +1,1 @@
+"""Conformance suite for the LiteHQ Calendar API: verifies any deployment through HTTP only."""
