@@ -21,7 +21,6 @@ class WorkspaceTokens:
     id: str
     stripe_onboarded: bool
     tokens: list[dict[str, Any]]
-    members: list[dict[str, Any]]
     rate_limit: dict[str, Any]
 
     def token(self, *, scopes: set[str], revoked: bool = False) -> str | None:
@@ -68,8 +67,11 @@ class MockControl:
         body = self._call("GET", "/clock")
         return datetime.fromisoformat(body["now"].replace("Z", "+00:00")).astimezone(UTC)
 
-    def set_clock(self, instant: datetime) -> None:
-        self._call("PUT", "/clock", {"now": instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    def set_clock(self, instant: datetime, *, frozen: bool | None = None) -> None:
+        body: dict[str, Any] = {"now": instant.astimezone(UTC).isoformat().replace("+00:00", "Z")}
+        if frozen is not None:
+            body["frozen"] = frozen
+        self._call("PUT", "/clock", body)
 
     def advance(self, delta: timedelta) -> None:
         self._call("POST", "/clock/advance", {"seconds": int(delta.total_seconds())})
@@ -85,11 +87,7 @@ class MockControl:
     def workspaces(self) -> list[WorkspaceTokens]:
         body = self._call("GET", "/workspaces")
         items = body["data"] if isinstance(body, dict) else body
-        return [
-            WorkspaceTokens(w["id"], bool(w.get("stripe_onboarded", True)), w.get("tokens", []), w.get("members", []),
-                            w.get("rate_limit", {}))
-            for w in items
-        ]
+        return [WorkspaceTokens(w["id"], bool(w.get("stripe_onboarded", True)), w.get("tokens", []), w.get("rate_limit", {})) for w in items]
 
     def configure_workspace(self, workspace_id: str, **settings: Any) -> None:
         self._call("PATCH", f"/workspaces/{workspace_id}", settings)

@@ -265,6 +265,9 @@ class Deployment:
             response = (client or self._client).request(
                 method, self.base_url + path, headers=headers, content=content, params=params
             )
+        except httpx.LocalProtocolError:
+            # Our own request was malformed (a scenario bug), not a sign of a dead server.
+            raise
         except httpx.TimeoutException as exc:
             raise DeploymentUnreachable(f"{method} {path}: no answer within {self.timeout_s:.0f}s ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:

@@ -124,8 +124,6 @@ def _describe_inputs(world: World, result: RunResult) -> None:
     for name in ("readonly_token", "other_token", "nostripe_token", "revoked_token"):
         if getattr(world, name) and not getattr(settings, name):
             result.notes.append(f"{name.upper()} taken from the control API")
-    if world.member_id and not settings.member_id:
-        result.notes.append(f"MEMBER_ID {world.member_id} taken from the control API")
 
 
 def _borrow_tokens(world: World) -> None:
@@ -138,10 +136,6 @@ def _borrow_tokens(world: World) -> None:
     if main is not None:
         world.readonly_token = world.readonly_token or main.token(scopes=read)
         world.revoked_token = world.revoked_token or main.token(scopes=write, revoked=True) or main.token(scopes=read, revoked=True)
-        if not world.member_id and main.members:
-            member = main.members[0]
-            world.member_id = member.get("id")
-            world.company_id = member.get("company_id")
     world.other_token = world.other_token or next((w.token(scopes=write) for w in others if w.stripe_onboarded and w.token(scopes=write)), None)
     world.nostripe_token = world.nostripe_token or next((w.token(scopes=write) for w in others if not w.stripe_onboarded and w.token(scopes=write)), None)
 
@@ -150,6 +144,9 @@ def _prepare_mock(world: World, area: str, result: AreaResult) -> None:
     control = world.control
     if control is None or world.settings.safe:
         return
+    # Reset leaves the mock clock alone, and the lifecycle area moves it days ahead: put it back on
+    # the wall clock first, so quota headers and Date agree and the fixture's relative times are fresh.
+    control.set_clock(datetime.now(UTC), frozen=False)
     control.reset()
     if area != "rate_limits":
         workspace = control.workspace_of(world.settings.token)

@@ -184,7 +184,12 @@ class World:
         return self.request("POST", path, **kwargs)
 
     def patch(self, path: str, body: Any, **kwargs: Any) -> Exchange:
-        return self.request("PATCH", path, json_body=body, **kwargs)
+        reply = self.request("PATCH", path, json_body=body, **kwargs)
+        changed = reply.json() if reply.status == 200 else None
+        if isinstance(changed, dict) and {"room", "start_at", "end_at"} <= set(changed) and kwargs.get("token") in (None, self.settings.token):
+            # A moved or lengthened booking occupies time the allocator still believes free.
+            self.slots.claim(changed["room"]["id"], parse_instant(changed["start_at"]), parse_instant(changed["end_at"]))
+        return reply
 
     # -- time -------------------------------------------------------------------------------
     def now(self) -> datetime:

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from conformance.scenario import Need, expect, expect_error, expect_status, scenario
+from conformance.scenario import Need, RuleBroken, expect, expect_error, expect_status, scenario
 from conformance.world import World, new_key, parse_instant
 
 AREA = "idempotency"
 CONCURRENT_CREATES = 8
+# Long enough for a second request to arrive while the first is held, short enough not to drag.
+PROCESSING_DELAY_MS = 1200
 # Headers a replay must repeat; request-specific ones (X-Request-Id, rate-limit state, Date) differ.
 REPLAYED_HEADERS = ("location", "content-type")
 
@@ -157,3 +160,26 @@ def test_concurrent_creates_with_one_key_make_one_booking(world: World) -> None:
     listing = world.get("/v1/bookings", params={"from": body["start_at"], "to": body["end_at"], "room_id": body["room_id"], "limit": 200})
     held = [b["id"] for b in listing.json()["data"] if b["start_at"] == body["start_at"] and b["status"] != "cancelled"]
     expect(held == list(ids), f"the slot must hold exactly the one booking; the listing shows {held}", listing)
+
+
+@scenario(Need.CONTROL)
+def test_same_key_while_the_first_is_executing_is_409_idempotency_in_progress(world: World) -> None:
+    """A retry that arrives while the first request with its key is still executing is 409 idempotency_in_progress."""
+    assert world.control is not None
+    workspace = world.control.workspace_of(world.settings.token)
+    if workspace is None:
+        raise RuleBroken("the control API does not list TOKEN's workspace")
+    world.control.configure_workspace(workspace.id, processing_delay_ms=PROCESSING_DELAY_MS)
+    body = world.booking_body()
+    key = new_key()
+    try:
+        with httpx.Client(timeout=world.settings.timeout_s) as client, ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(world.create, body, key=key, client=client)
+            time.sleep(PROCESSING_DELAY_MS / 4000)
+            second = world.create(body, key=key)
+            first = pending.result(timeout=world.settings.timeout_s + PROCESSING_DELAY_MS / 1000)
+    finally:
+        world.control.configure_workspace(workspace.id, processing_delay_ms=0)
+    expect_error(second, 409, "idempotency_in_progress", "same key while the first create is held", param="Idempotency-Key")
+    expect(first.status == 201, f"the held create must finish with 201; got {first.status} {first.error_code}", first)
+    _same_replay(first, world.create(body, key=key), "create replayed once the first finished")

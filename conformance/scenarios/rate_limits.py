@@ -154,7 +154,6 @@ def test_refill_rate_matches_the_policy_header(world: World) -> None:
     expect_status(after, 200, "request after waiting for tokens")
     got = _quota(after, "after the wait").remaining
     expect(tokens - 2 <= got <= tokens, f"after waiting for {tokens} tokens at {rate:.2f}/s one request should leave {tokens - 1} (±1); Remaining is {got}", after)
-    _wait_out(limited, extra_s=quota.limit / rate)
 
 
 @scenario(Need.CONTROL, Need.RATE_LIMIT_TOKEN, reads_only=True)
