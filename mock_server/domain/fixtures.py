@@ -19,6 +19,7 @@ Relative times (`in_days` from today, UTC) keep a fixture valid whatever day it 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,13 @@ DEMO_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "demo.yaml"
 
 class FixtureError(ValueError):
     """The fixture file cannot be loaded; the message says where and why."""
+
+
+def _id(value: Any, prefix: str, where: str) -> str:
+    """Fixture ids must be ids the contract accepts, or requests naming them would fail validation."""
+    if not isinstance(value, str) or not re.fullmatch(rf"{prefix}_[A-Za-z0-9]+", value):
+        raise FixtureError(f"{where}: {value!r} is not a valid id ({prefix}_ followed by letters and digits)")
+    return value
 
 
 def read_fixture(path: Path | str) -> dict[str, Any]:
@@ -84,7 +92,7 @@ def load_fixture(data: dict[str, Any], store: Store, bookings: BookingService, c
         where = f"workspaces[{w}]"
         try:
             workspace = Workspace(
-                id=ws["id"],
+                id=_id(ws["id"], "ws", where),
                 name=ws.get("name", ws["id"]),
                 currency=ws.get("currency", "GBP"),
                 stripe_onboarded=bool(ws.get("stripe_onboarded", True)),
@@ -96,15 +104,15 @@ def load_fixture(data: dict[str, Any], store: Store, bookings: BookingService, c
                     ApiToken(t["token"], workspace.id, frozenset(t["scopes"]), bool(t.get("revoked", False)), t.get("label", ""))
                 )
             for c in ws.get("companies", []):
-                store.add_company(Company(c["id"], workspace.id, c.get("name", c["id"])))
+                store.add_company(Company(_id(c["id"], "co", where), workspace.id, c.get("name", c["id"])))
             for m in ws.get("members", []):
-                store.add_member(Member(m["id"], workspace.id, m.get("name", m["id"]), m.get("email", ""), m.get("company_id")))
+                store.add_member(Member(_id(m["id"], "mem", where), workspace.id, m.get("name", m["id"]), m.get("email", ""), m.get("company_id")))
             for r, room in enumerate(ws.get("rooms", [])):
                 rwhere = f"{where}.rooms[{r}]"
                 hours = room.get("opening_hours", {"opens_at": "00:00", "closes_at": "24:00"})
                 store.add_room(
                     Room(
-                        id=room["id"],
+                        id=_id(room["id"], "rm", rwhere),
                         workspace_id=workspace.id,
                         name=room["name"],
                         tier=room["tier"],

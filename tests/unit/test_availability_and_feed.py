@@ -47,7 +47,7 @@ def test_availability_by_tier_and_all_rooms(backend, demo):
 @pytest.mark.parametrize(
     ("kwargs", "error", "param"),
     [
-        ({"room_id": "rm_other_studio"}, errors.RoomNotFound, "room_id"),
+        ({"room_id": "rm_otherstudio"}, errors.RoomNotFound, "room_id"),
         ({"start_from": "2026-05-23T00:00:00Z", "start_to": "2026-05-23T00:00:00Z"}, errors.InvalidRequest, "to"),
         ({"start_from": "2026-05-23T00:00:00Z", "start_to": "2026-06-24T00:00:00Z"}, errors.InvalidRequest, "to"),
     ],

@@ -37,7 +37,7 @@ def test_create_guest_booker_is_returned_as_guest(backend, demo):
     ("kwargs", "error", "param"),
     [
         ({"room": "rm_nope"}, errors.RoomNotFound, "room_id"),
-        ({"room": "rm_other_studio"}, errors.RoomNotFound, "room_id"),
+        ({"room": "rm_otherstudio"}, errors.RoomNotFound, "room_id"),
         ({"booked_by": {"member_id": "mem_nobody"}}, errors.InvalidRequest, "booked_by.member_id"),
         ({"booked_by": {"member_id": "mem_oscar"}}, errors.InvalidRequest, "booked_by.member_id"),
         ({"end": "2026-05-23T14:00:00Z"}, errors.InvalidRequest, "end_at"),
@@ -58,15 +58,15 @@ def test_create_bad_request_raises_error_naming_param(backend, demo, kwargs, err
 def test_create_workspace_without_stripe_raises_stripe_unconfigured(backend):
     principal = backend.authenticate("sk_test_nostripe_rw")
     with pytest.raises(errors.StripeUnconfigured):
-        create(backend, principal, room="rm_nostripe_meeting", booked_by={"member_id": "mem_nina"})
+        create(backend, principal, room="rm_nostripe", booked_by={"member_id": "mem_nina"})
 
 
 def test_create_stripe_is_checked_after_request_and_before_grid(backend):
     principal = backend.authenticate("sk_test_nostripe_rw")
     with pytest.raises(errors.InvalidRequest):
-        create(backend, principal, room="rm_nostripe_meeting", booked_by={"member_id": "mem_nina"}, attendees=99)
+        create(backend, principal, room="rm_nostripe", booked_by={"member_id": "mem_nina"}, attendees=99)
     with pytest.raises(errors.StripeUnconfigured):
-        create(backend, principal, room="rm_nostripe_meeting", booked_by={"member_id": "mem_nina"}, start="2026-05-23T14:10:00Z")
+        create(backend, principal, room="rm_nostripe", booked_by={"member_id": "mem_nina"}, start="2026-05-23T14:10:00Z")
 
 
 @pytest.mark.parametrize(
@@ -255,7 +255,7 @@ def test_update_other_room_rechecks_grid_and_capacity(backend, demo):
 def test_update_room_of_other_workspace_raises_room_not_found(backend, demo):
     booking = create(backend, demo)
     with pytest.raises(errors.RoomNotFound):
-        backend.update_booking(demo, booking.id, {"room_id": "rm_other_studio"})
+        backend.update_booking(demo, booking.id, {"room_id": "rm_otherstudio"})
 
 
 def test_update_past_edit_cutoff_raises_not_editable(backend, demo):
@@ -312,7 +312,7 @@ def test_cancel_terminal_booking_raises_not_cancellable(backend, demo, end_state
 
 def test_get_booking_of_other_workspace_raises_not_found(backend, demo):
     other = backend.authenticate("sk_test_other_rw")
-    booking = create(backend, other, room="rm_other_studio", booked_by={"member_id": "mem_oscar"})
+    booking = create(backend, other, room="rm_otherstudio", booked_by={"member_id": "mem_oscar"})
     with pytest.raises(errors.BookingNotFound):
         backend.get_booking(demo, booking.id)
     with pytest.raises(errors.BookingNotFound):

@@ -147,4 +147,4 @@ def test_list_rooms_paged_by_id_with_tier_filter(backend, demo):
 def test_get_room_other_workspace_raises_room_not_found(backend, demo):
     assert backend.get_room(demo, "rm_studio").to_wire()["price_per_hour"] == {"currency": "GBP", "amount_minor": 5600}
     with pytest.raises(errors.RoomNotFound):
-        backend.get_room(demo, "rm_other_studio")
+        backend.get_room(demo, "rm_otherstudio")

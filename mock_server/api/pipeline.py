@@ -1,0 +1,111 @@
+"""The request pipeline around Connexion: frame (request id, 404/405, 413, headers) and rate limit.
+
+Order of a request: frame → Connexion's error handling → routing → authentication and scope →
+rate limit → validation → handler. The frame is outermost so that every response, whoever produced
+it, leaves with `X-Request-Id` and (once the caller is known) the rate-limit headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..domain.backend import Backend
+from ..domain.errors import ApiError, InvalidRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from .responses import error_response
+from .routes import RouteTable
+from .state import SCOPE_KEY, RequestState, state_of
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _starlette(response) -> Response:
+    return Response(content=response.body, status_code=response.status_code, headers=response.headers)
+
+
+class RequestFrame:
+    def __init__(self, app: ASGIApp, *, backend: Backend, routes: RouteTable) -> None:
+        self.app = app
+        self.backend = backend
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = RequestState(self.backend.ids.new("req"))
+        scope[SCOPE_KEY] = state
+
+        async def framed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-Id"] = state.request_id
+                for name, value in state.rate_headers.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        try:
+            self._check_route(scope)
+            receive = self._limit_body(scope, receive)
+        except ApiError as exc:
+            await _starlette(error_response(exc, state.request_id))(scope, receive, framed_send)
+            return
+        await self.app(scope, receive, framed_send)
+
+    def _check_route(self, scope: Scope) -> None:
+        route = self.routes.match(scope["path"])
+        if route is None:
+            raise NotFound(f"No route {scope['path']}.")
+        if scope["method"] not in route.allow:
+            raise MethodNotAllowed(f"{scope['path']} does not accept {scope['method']}.", allow=route.allow)
+
+    @staticmethod
+    def _limit_body(scope: Scope, receive: Receive) -> Receive:
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise InvalidRequest("Content-Length must be a whole number of bytes.", param="Content-Length")
+            if int(declared) > MAX_BODY_BYTES:
+                raise PayloadTooLarge(f"Request body exceeds {MAX_BODY_BYTES} bytes.")
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:  # chunked bodies announce no length up front
+                raise PayloadTooLarge(f"Request body exceeds {MAX_BODY_BYTES} bytes.")
+            return message
+
+        return limited_receive
+
+
+class RateLimit:
+    """Takes one token from the caller's workspace bucket, right after authentication."""
+
+    def __init__(self, app: ASGIApp, *, backend: Backend) -> None:
+        self.app = app
+        self.backend = backend
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state: RequestState | None = scope.get(SCOPE_KEY)
+        if state is not None and state.principal is not None:
+            principal = state.principal
+            # RateLimited carries its own headers; on success they ride along on whatever comes next.
+            admitted = self.backend.rate_limiter.admit(principal.workspace.id, principal.token.token, principal.workspace.rate_limit)
+            state.rate_headers = admitted.headers()
+        await self.app(scope, receive, send)
+
+
+def bind(cls: type, **options) -> Callable[[ASGIApp], ASGIApp]:
+    """A middleware factory Connexion can call with just the next app."""
+
+    def build(app: ASGIApp) -> ASGIApp:
+        return cls(app, **options)
+
+    build.__name__ = cls.__name__
+    return build
