@@ -35,8 +35,11 @@ STATUS_OF_ERROR_CODE: dict[str, int] = {
 
 REQUEST_ID = re.compile(r"^req_[A-Za-z0-9]+$")
 ENVELOPE_FIELDS = {"code", "message", "request_id", "param", "retry_after_ms"}
-# Rejected before the token is looked at, so the server may not know whose bucket to report.
-STATUSES_WITHOUT_QUOTA = {401, 413}
+# Rejected before the token is looked at, so the server may not know whose bucket to report:
+# bad credentials, oversized bodies, and requests no operation matches (unknown route, wrong
+# method), which the contract answers outside any operation and so without its headers.
+STATUSES_WITHOUT_QUOTA = {401, 413, 405}
+ROUTING_ERROR_CODES = {"not_found", "method_not_allowed"}
 
 # RFC 9651 structured-field item with parameters, as the IETF draft uses them:
 # "workspace";q=500;w=300  and  "workspace";r=499;t=1
@@ -125,7 +128,7 @@ def quota_problems(
     names = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit-policy", "ratelimit")
     present = [n for n in names if n in headers]
     if not present:
-        if status in STATUSES_WITHOUT_QUOTA:
+        if status in STATUSES_WITHOUT_QUOTA or _error_code(body) in ROUTING_ERROR_CODES:
             return [], None
         return ["no rate-limit headers: every authenticated response, errors included, carries X-RateLimit-* and RateLimit/RateLimit-Policy"], None
 
@@ -200,6 +203,14 @@ def _structured(headers: Mapping[str, str], name: str, problems: list[str]) -> t
     if parsed is None:
         problems.append(f'{name} is {raw!r}, not an IETF structured item like "workspace";q=500;w=300')
     return parsed
+
+
+def _error_code(body: bytes) -> str | None:
+    try:
+        code = json.loads(body)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return code if isinstance(code, str) else None
 
 
 def _retry_after_ms(body: bytes) -> int | None:

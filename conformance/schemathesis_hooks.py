@@ -19,6 +19,7 @@ from conformance.rules import content_type_problems, envelope_problems, lower_he
 SPEC_ENV = "LITEHQ_CONFORMANCE_SPEC"
 ROOMS_ENV = "LITEHQ_CONFORMANCE_ROOMS"
 FIRST_DAY_ENV = "LITEHQ_CONFORMANCE_FIRST_DAY"
+MEMBER_ENV = "LITEHQ_CONFORMANCE_MEMBER"
 # Share of positive createBooking cases given a real room and a free-looking future slot, so the
 # stateful phase gets 201s to follow links from; the rest keep their generated values.
 BOOKABLE_SHARE = 0.7
@@ -107,6 +108,7 @@ def _make_bookable(case: Any) -> None:
         return
     room = _random.choice(_rooms)
     first_day = datetime.fromisoformat(os.environ.get(FIRST_DAY_ENV, "2030-01-01T00:00:00+00:00")).astimezone(UTC)
+    first_day = first_day.replace(hour=0, minute=0, second=0, microsecond=0)
     day = first_day + timedelta(days=_random.randrange(0, 300))
     opens, closes = _minutes(room["opens_at"]), _minutes(room["closes_at"])
     grid = room["slot_minutes"]
@@ -118,12 +120,20 @@ def _make_bookable(case: Any) -> None:
     case.body["room_id"] = room["id"]
     case.body["start_at"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
     case.body["end_at"] = (start + timedelta(minutes=grid)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if "attendees" in case.body:
+    if isinstance(case.body.get("attendees"), int):
         case.body["attendees"] = min(max(1, case.body["attendees"]), room["capacity"])
+    member = os.environ.get(MEMBER_ENV)
+    booked_by = case.body.get("booked_by")
+    if isinstance(booked_by, dict) and "member_id" in booked_by:
+        case.body["booked_by"] = {"member_id": member} if member else {"guest": {"email": "generated@example.com", "name": "Generated"}}
+    # A fresh key per case: generated keys repeat (the parameter's example above all), and a reused
+    # key with another body is a correct 409 that would stop the stateful phase at its first step.
+    key = str(uuid.uuid4())
     if case.headers is None:
         case.headers = {}
-    if not case.headers.get("Idempotency-Key") and "idempotency_key" not in case.body:
-        case.headers["Idempotency-Key"] = str(uuid.uuid4())
+    case.headers["Idempotency-Key"] = key
+    if "idempotency_key" in case.body:
+        case.body["idempotency_key"] = key
 
 
 def _minutes(hhmm: str) -> int:
