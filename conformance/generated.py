@@ -78,6 +78,7 @@ def run_generated(settings: Settings, world: World, progress: Callable[[str], No
     for stale in ("events.ndjson", "junit.xml"):
         (out_dir / stale).unlink(missing_ok=True)
     (out_dir / "checks.toml").write_text(CHECKS_CONFIG, encoding="utf-8")
+    world.discover_member()
     rooms = [{"id": r.id, "slot_minutes": r.slot_minutes, "opens_at": r.opens_at, "closes_at": r.closes_at, "capacity": r.capacity}
              for r in world.rooms()] if not settings.safe else []
     env = {

@@ -27,8 +27,8 @@ class Need(enum.Enum):
         "clock; this deployment does not expose it"
     )
     MEMBER = (
-        "needs a member of TOKEN's workspace: pass MEMBER_ID=mem_… (--member-id), or have a member booking "
-        "in the listing, or expose the mock control API"
+        "needs a member of TOKEN's workspace: pass MEMBER_ID=mem_… (--member-id); no member booking is listed "
+        "and the docs' example member does not exist here"
     )
 
 

@@ -131,7 +131,7 @@ class World:
         self.revoked_token = settings.revoked_token
         self.rate_limit_token = settings.rate_limit_token
         self.member_id = settings.member_id
-        self.company_id: str | None = None
+        self._member_probed = False
         self.clock_offset_s = 0.0
         self.created: list[tuple[str, str]] = []
         # Per-area memo (seeded bookings and the like); emptied when an area starts, since the
@@ -160,7 +160,7 @@ class World:
             Need.REVOKED_TOKEN: bool(self.revoked_token),
             Need.RATE_LIMIT_TOKEN: bool(self.rate_limit_token) or self.control is not None,
             Need.CONTROL: self.control is not None,
-            Need.MEMBER: bool(self.member_id),
+            Need.MEMBER: bool(self.discover_member()),
         }[need]
 
     def require(self, need: Need) -> None:
@@ -312,17 +312,26 @@ class World:
                 between_pages(page_number)
         raise RuleBroken(f"the listing did not end within {max_pages} pages of {limit}", pages[-1])
 
-    def discover_member(self) -> None:
-        """Find a member (and their company) from bookings already listed, when none was given."""
-        if self.member_id:
-            return
+    def discover_member(self) -> str | None:
+        """A member of TOKEN's workspace: MEMBER_ID, else one seen in the listing, else the docs' example
+        member if a (cancelled at once) probe booking for them is accepted. Memoised for the run."""
+        if self.member_id or self._member_probed:
+            return self.member_id
+        self._member_probed = True
         reply = self.get("/v1/bookings", params={"limit": 200})
         for item in (reply.json() or {}).get("data", []) if reply.status == 200 else []:
             booked_by = item.get("booked_by", {})
             if booked_by.get("type") == "member":
                 self.member_id = booked_by["member_id"]
-                self.company_id = booked_by.get("company_id")
-                return
+                return self.member_id
+        example = self.contract.document["components"]["examples"].get("CreateBookingRequest", {}).get("value", {})
+        candidate = example.get("booked_by", {}).get("member_id")
+        if candidate and self.has(Need.WRITES):
+            probe = self.create(self.booking_body(booked_by={"member_id": candidate}))
+            if probe.status == 201:
+                self.member_id = candidate
+                self.post(f"/v1/bookings/{probe.json()['id']}/cancel", {"reason": "other"})
+        return self.member_id
 
 
 def new_key() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from conformance.rules import envelope_problems
 from conformance.scenario import Need, ScenarioSkipped, expect, expect_error, scenario
 from conformance.world import World, iso, new_key
 
@@ -156,3 +157,21 @@ def test_workspace_without_stripe_is_412_stripe_unconfigured(world: World) -> No
     body = {"room_id": room["id"], "start_at": iso(start), "end_at": iso(start + timedelta(minutes=room["slot_minutes"])),
             "booked_by": {"guest": {"email": "conformance@example.com", "name": "Conformance Suite"}}}
     expect_error(world.create(body, token=world.nostripe_token), 412, "stripe_unconfigured", "POST /v1/bookings with NOSTRIPE_TOKEN")
+
+
+@scenario()
+def test_unknown_room_in_a_create_or_patch_gets_a_documented_error(world: World) -> None:
+    """Naming a room that does not exist in a create or PATCH is answered with an error status the operation documents."""
+    body = {**world.booking_body(), "room_id": UNKNOWN_ROOM}
+    booking = world.booking()
+    for method, path, reply in (
+        ("POST", "/v1/bookings", world.create(body)),
+        ("PATCH", "/v1/bookings/{id}", world.patch(f"/v1/bookings/{booking['id']}", {"room_id": UNKNOWN_ROOM})),
+    ):
+        operation = world.contract.operation(method, path.replace("{id}", booking["id"]))
+        documented = sorted(int(s) for s in (operation.responses if operation else {}) if s.isdigit() and int(s) >= 400)
+        expect(reply.status in documented,
+               f"{method} {path} with room_id {UNKNOWN_ROOM} answered {reply.status} {reply.error_code}; "
+               f"the contract documents only {documented} for this operation", reply)
+        problems = envelope_problems(reply.status, reply.headers, reply.body)
+        expect(not problems, f"{method} {path}: " + "; ".join(problems), reply)
