@@ -64,8 +64,12 @@ def main(argv: list[str] | None = None) -> int:
               "processes a booking created on one would be a 404 on the others. Run one process.", file=sys.stderr)
         return 2
 
+    import warnings
+
     import uvicorn
 
+    # Connexion imports starlette.testclient, which warns about httpx; users need not see it.
+    warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
     from .app import create_app
     from .domain.clock import MockClock
 

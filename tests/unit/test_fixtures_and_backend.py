@@ -107,6 +107,9 @@ def test_fixture_with_bookings_loads_them_through_the_rules(clock):
     [
         {"nope": []},
         {"workspaces": [{"name": "no id"}]},
+        {"workspaces": [{"id": "ws_has-dash"}]},
+        {"workspaces": [{"id": "ws_x", "rooms": [{"id": "rm_under_score", "name": "X", "tier": "t", "capacity": 1,
+                                                   "slot_minutes": 60, "price_per_hour_minor": 1}]}]},
         {"workspaces": [{"id": "ws_x", "rooms": [{"id": "rm_x"}]}]},
         {"workspaces": [{"id": "ws_x", "rooms": [{"id": "rm_x", "name": "X", "tier": "t", "capacity": 1, "slot_minutes": 60,
                                                    "price_per_hour_minor": 1, "opening_hours": {"opens_at": "25:00", "closes_at": "24:00"}}]}]},
