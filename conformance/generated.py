@@ -90,6 +90,7 @@ def run_generated(settings: Settings, world: World, progress: Callable[[str], No
         "LITEHQ_CONFORMANCE_FIRST_DAY": iso(world.now() + timedelta(days=120)),
         "LITEHQ_CONFORMANCE_SEED": str(settings.seed or 0),
         "LITEHQ_CONFORMANCE_MEMBER": world.member_id or "",
+        "LITEHQ_CONFORMANCE_CLOCK_SKEW_S": str(world.control.now().timestamp() - time.time()) if world.control else "",
     }
     cmd = command(settings, out_dir)
     result.notes.append("schemathesis " + " ".join(_shown(cmd)))

@@ -172,7 +172,8 @@ def quota_problems(
             if remaining is not None and limit is not None and remaining >= limit and seconds_to_full > 1:
                 problems.append(f"the bucket is full (r={remaining}) yet RateLimit says it fills in t={seconds_to_full}s")
     if reset is not None and seconds_to_full is not None:
-        clock = server_clock(headers, now)
+        # The server's own clock when the caller knows it (the mock's movable clock), else its Date.
+        clock = now if now is not None else server_clock(headers)
         drift = reset - (clock + seconds_to_full)
         if abs(drift) > CLOCK_SLACK_S:
             problems.append(

@@ -83,6 +83,11 @@ def run(settings: Settings, stream: TextIO = sys.stdout) -> RunResult:
                 break
         if control is None and not settings.safe:
             _cancel_leftovers(world, result)
+        elif control is not None and not settings.safe:
+            # Leave the mock as the suite found it after a reset: fixture state, wall clock, default buckets.
+            control.set_clock(datetime.now(UTC), frozen=False)
+            control.reset()
+            result.notes.append("the mock was reset to its fixture and wall clock after the run")
     finally:
         result.requests = deployment.requests_sent + sum(a.requests for a in result.areas if a.area == "generated")
         result.duration_s = time.monotonic() - started
@@ -200,7 +205,7 @@ def _run_scenario(item: Scenario, world: World) -> Outcome:
     outcome = Outcome(item.area, item.name, item.rule, PASSED)
     missing = [need for need in item.needs if not world.has(need)]
     if missing:
-        outcome.status, outcome.reason = SKIPPED, "; ".join(sorted(n.value for n in missing))
+        outcome.status, outcome.reason = SKIPPED, "; ".join(sorted({world.skip_reason(n) for n in missing}))
         return outcome
     world.deployment.log.clear()
     started = time.monotonic()

@@ -158,14 +158,24 @@ class World:
             Need.OTHER_TOKEN: bool(self.other_token),
             Need.NOSTRIPE_TOKEN: bool(self.nostripe_token),
             Need.REVOKED_TOKEN: bool(self.revoked_token),
-            Need.RATE_LIMIT_TOKEN: bool(self.rate_limit_token) or self.control is not None,
-            Need.CONTROL: self.control is not None,
+            Need.RATE_LIMIT_TOKEN: bool(self.rate_limit_token) or self.may_drive_mock,
+            Need.CONTROL: self.may_drive_mock,
             Need.MEMBER: bool(self.discover_member()),
         }[need]
 
+    @property
+    def may_drive_mock(self) -> bool:
+        """The control API changes the deployment's state, so PROFILE=safe leaves it alone."""
+        return self.control is not None and not self.settings.safe
+
+    def skip_reason(self, need: Need) -> str:
+        if need in (Need.CONTROL, Need.RATE_LIMIT_TOKEN) and self.control is not None and self.settings.safe:
+            return "PROFILE=safe leaves the mock control API alone; run with PROFILE=full to check this"
+        return need.value
+
     def require(self, need: Need) -> None:
         if not self.has(need):
-            raise ScenarioSkipped(need.value)
+            raise ScenarioSkipped(self.skip_reason(need))
 
     # -- HTTP -------------------------------------------------------------------------------
     def request(self, method: str, path: str, **kwargs: Any) -> Exchange:
