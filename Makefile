@@ -36,6 +36,14 @@ test: $(STAMP) ## the project's own tests, incl. the conformance suite against a
 mock: $(STAMP) ## serve the demo API on $(HOST):$(PORT)
 	$(PY) -m mock_server --host $(HOST) --port $(PORT) $(MOCK_ARGS)
 
+conformance: $(STAMP) ## verdict on a deployment: BASE_URL=… TOKEN=… [READONLY_TOKEN OTHER_TOKEN NOSTRIPE_TOKEN RATE_LIMIT_TOKEN PROFILE=full|safe MAX_EXAMPLES]
+	@test -n "$(BASE_URL)" -a -n "$(TOKEN)" || { echo "usage: make conformance BASE_URL=https://host TOKEN=sk_… [READONLY_TOKEN=… OTHER_TOKEN=… NOSTRIPE_TOKEN=… RATE_LIMIT_TOKEN=… PROFILE=full|safe MAX_EXAMPLES=…]" >&2; exit 2; }
+	@# Silent recipe: the tokens must not be echoed into CI logs.
+	@BASE_URL='$(BASE_URL)' TOKEN='$(TOKEN)' READONLY_TOKEN='$(READONLY_TOKEN)' OTHER_TOKEN='$(OTHER_TOKEN)' \
+	  NOSTRIPE_TOKEN='$(NOSTRIPE_TOKEN)' REVOKED_TOKEN='$(REVOKED_TOKEN)' RATE_LIMIT_TOKEN='$(RATE_LIMIT_TOKEN)' \
+	  MEMBER_ID='$(MEMBER_ID)' PROFILE='$(PROFILE)' MAX_EXAMPLES='$(MAX_EXAMPLES)' \
+	  $(PY) -m conformance $(CONFORMANCE_ARGS)
+
 bench: $(STAMP) ## our mock vs Prism under wrk, side by side (writes bench/results.md)
 	command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk
 	cd bench && npm ci --silent --no-audit --no-fund
