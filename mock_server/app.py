@@ -25,6 +25,7 @@ from .api.control import ControlApi
 from .api.pipeline import RateLimit, RequestFrame, bind
 from .api.routes import RouteTable
 from .api.security import security_map
+from .api.tuning import TunedAsyncApp
 from .api.validation import BodyValidation, ParameterValidation, SchemaCache
 from .domain.backend import Backend
 from .domain.clock import Clock
@@ -88,7 +89,7 @@ def create_app(
 
     handlers = {**CalendarApi(backend).operations(), **ControlApi(backend).operations()}
     schemas = SchemaCache()
-    app = AsyncApp(
+    app = TunedAsyncApp(
         __name__,
         middlewares=middlewares,
         resolver=Resolver(function_resolver=handlers.__getitem__),

@@ -228,8 +228,10 @@ class Booking:
     charges: list[Charge] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
     no_show_at: datetime | None = None
-    # iCal SEQUENCE: bumped on every change a calendar subscriber should see.
+    # iCal SEQUENCE: bumped on every change. Every change bumps it, so it also keys the wire cache.
     sequence: int = 0
+    _wire: dict | None = field(default=None, repr=False, compare=False)
+    _wire_sequence: int = field(default=-1, repr=False, compare=False)
 
     @property
     def sort_key(self) -> tuple[datetime, str]:
@@ -241,6 +243,16 @@ class Booking:
         return sum(c.amount_minor for c in self.charges) - sum(r.amount_minor for r in self.refunds)
 
     def to_wire(self) -> dict:
+        """The API representation; cached until the next change (lists render the same rows often).
+
+        Callers get a shared dict: serialize it, don't mutate it.
+        """
+        if self._wire is None or self._wire_sequence != self.sequence:
+            self._wire = self._render()
+            self._wire_sequence = self.sequence
+        return self._wire
+
+    def _render(self) -> dict:
         return {
             "id": self.id,
             "status": self.status.value,
