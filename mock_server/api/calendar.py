@@ -37,11 +37,11 @@ class CalendarApi:
             principal, start_from=from_, start_to=to, status=status, room_id=room_id,
             member_id=member_id, company_id=company_id, limit=limit, cursor=cursor,
         )
-        return json_response({"data": [b.to_wire() for b in page], "next_cursor": next_cursor})
+        return json_response({"data": [b.to_json() for b in page], "next_cursor": next_cursor})
 
     async def getBooking(self, id_):
         _, principal = _caller()
-        return json_response(self.backend.get_booking(principal, id_).to_wire())
+        return json_response(self.backend.get_booking(principal, id_).to_json())
 
     async def createBooking(self):
         state, principal = _caller()
