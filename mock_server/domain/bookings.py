@@ -14,7 +14,6 @@ from .errors import (
     CheckoutNotPending,
     InvalidRequest,
     NoShowNotAllowed,
-    RoomNotFound,
     SlotUnavailable,
     StripeUnconfigured,
 )
@@ -281,7 +280,8 @@ class BookingService:
     def _room(self, workspace_id: str, room_id: str) -> Room:
         room = self._store.room_in(workspace_id, room_id)
         if room is None:
-            raise RoomNotFound(f"No room {room_id} in this workspace.", param="room_id")
+            # A body naming a missing room is a wrong request, not a missing resource (docs/decisions.md).
+            raise InvalidRequest(f"No room {room_id} in this workspace.", param="room_id")
         return room
 
     def _booker(self, workspace_id: str, booked_by: BookerInput) -> Booker:

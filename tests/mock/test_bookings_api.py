@@ -58,8 +58,14 @@ async def test_create_booking_domain_bad_input_returns_400_with_param(client, kw
     assert_error(await create(client, **kwargs), 400, "invalid_request", param)
 
 
-async def test_create_booking_unknown_room_returns_404_room_not_found(client):
-    assert_error(await create(client, room="rm_nope"), 404, "room_not_found", "room_id")
+async def test_create_booking_unknown_room_returns_400_naming_room_id(client):
+    assert_error(await create(client, room="rm_nope"), 400, "invalid_request", "room_id")
+    assert_error(await create(client, room="rm_otherstudio"), 400, "invalid_request", "room_id")
+
+
+async def test_update_booking_unknown_room_returns_400_naming_room_id(client):
+    booking = (await create(client)).json()
+    assert_error(await client.patch(f"/v1/bookings/{booking['id']}", headers=RW, json={"room_id": "rm_nope"}), 400, "invalid_request", "room_id")
 
 
 async def test_create_booking_without_stripe_returns_412(client):

@@ -36,8 +36,8 @@ def test_create_guest_booker_is_returned_as_guest(backend, demo):
 @pytest.mark.parametrize(
     ("kwargs", "error", "param"),
     [
-        ({"room": "rm_nope"}, errors.RoomNotFound, "room_id"),
-        ({"room": "rm_otherstudio"}, errors.RoomNotFound, "room_id"),
+        ({"room": "rm_nope"}, errors.InvalidRequest, "room_id"),
+        ({"room": "rm_otherstudio"}, errors.InvalidRequest, "room_id"),
         ({"booked_by": {"member_id": "mem_nobody"}}, errors.InvalidRequest, "booked_by.member_id"),
         ({"booked_by": {"member_id": "mem_oscar"}}, errors.InvalidRequest, "booked_by.member_id"),
         ({"end": "2026-05-23T14:00:00Z"}, errors.InvalidRequest, "end_at"),
@@ -252,9 +252,9 @@ def test_update_other_room_rechecks_grid_and_capacity(backend, demo):
     assert moved.room.id == "rm_focus" and moved.price_minor == 1200
 
 
-def test_update_room_of_other_workspace_raises_room_not_found(backend, demo):
+def test_update_room_of_other_workspace_raises_invalid_request(backend, demo):
     booking = create(backend, demo)
-    with pytest.raises(errors.RoomNotFound):
+    with pytest.raises(errors.InvalidRequest):
         backend.update_booking(demo, booking.id, {"room_id": "rm_otherstudio"})
 
 
