@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 REDOCLY := npx --yes @redocly/cli@2.77.0
 
-.PHONY: help venv lint bundle test mock conformance bench lock clean
+.PHONY: help venv lint bundle test mock conformance bench bench-scale lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -33,8 +33,8 @@ bundle: $(STAMP) ## write dist/openapi.yaml and dist/openapi.json from the split
 test: $(STAMP) ## the project's own tests, incl. the conformance suite against a fresh mock
 	$(PY) -m pytest -q -m "not slow"
 
-mock: $(STAMP) ## serve the demo API on $(HOST):$(PORT)
-	$(PY) -m mock_server --host $(HOST) --port $(PORT) $(MOCK_ARGS)
+mock: $(STAMP) ## serve the demo API on $(HOST):$(PORT) [RATE_LIMIT=off|N|BURST/PER_MIN MOCK_ARGS=…]
+	$(PY) -m mock_server --host $(HOST) --port $(PORT) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT)) $(MOCK_ARGS)
 
 conformance: $(STAMP) ## verdict on a deployment: BASE_URL=… TOKEN=… [READONLY_TOKEN OTHER_TOKEN NOSTRIPE_TOKEN RATE_LIMIT_TOKEN PROFILE=full|safe MAX_EXAMPLES]
 	@test -n "$(BASE_URL)" -a -n "$(TOKEN)" || { echo "usage: make conformance BASE_URL=https://host TOKEN=sk_… [READONLY_TOKEN=… OTHER_TOKEN=… NOSTRIPE_TOKEN=… RATE_LIMIT_TOKEN=… PROFILE=full|safe MAX_EXAMPLES=…]" >&2; exit 2; }
@@ -48,6 +48,9 @@ bench: $(STAMP) ## our mock vs Prism under wrk, side by side (writes bench/resul
 	command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk
 	cd bench && npm ci --silent --no-audit --no-fund
 	$(PY) bench/compare.py $(BENCH_ARGS)
+
+bench-scale: $(STAMP) ## mock list latency at 1k/100k/1M bookings and RSS at 100k (writes bench/scale_results.md)
+	$(PY) bench/scale.py $(SCALE_ARGS)
 
 lock: ## re-resolve requirements.txt from requirements.in
 	rm -rf /tmp/litehq-lock && $(PYTHON) -m venv /tmp/litehq-lock

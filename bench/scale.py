@@ -1,0 +1,171 @@
+"""List latency at 1k / 100k / 1M bookings and memory at 100k: the mock's indexes, not a scan.
+
+Run with `make bench-scale` (or `python bench/scale.py --sizes 1000,100000`). Each size runs in a
+fresh process: bookings are generated straight into the store (the bulk fixture below), then
+GET /v1/bookings pages are timed in-process through the whole ASGI app (auth, rate limit off,
+validation, handler, JSON), so what is measured is the mock, not the network. Writes
+bench/scale_results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+START = datetime(2027, 1, 4, tzinfo=UTC)
+ROOMS = 200
+
+
+def bulk_fixture(backend, count: int) -> None:
+    """`count` bookings over ROOMS round-the-clock rooms of ws_demo, 15-minute slots, no overlaps.
+
+    Goes through the store directly (the rules would only re-check what the generator guarantees),
+    and records no events, so memory is the bookings and their indexes.
+    """
+    from mock_server.domain.models import Booker, Booking, BookingStatus, Charge, Room
+
+    store = backend.store
+    rooms = []
+    for r in range(ROOMS):
+        room = Room(f"rm_bulk{r:04d}", "ws_demo", f"Bulk {r}", "bulk", 10, 15, datetime.min.time(), None, 2000, "GBP")
+        store.add_room(room)
+        rooms.append(room)
+    members = [("mem_alice", "co_acme"), ("mem_bob", "co_acme")]
+    ids = backend.ids
+    created = datetime(2026, 12, 1, tzinfo=UTC)
+    for i in range(count):
+        room = rooms[i % ROOMS]
+        start = START + timedelta(minutes=15 * (i // ROOMS))
+        member, company = members[i % 2]
+        status = BookingStatus.CONFIRMED if i % 3 else BookingStatus.PENDING_PAYMENT
+        booking = Booking(
+            id=ids.new("bk"), workspace_id="ws_demo", room=room, status=status, start_at=start,
+            end_at=start + timedelta(minutes=15), booker=Booker(member_id=member, company_id=company),
+            attendees=1 + i % 4, notes=None, price_minor=500, currency="GBP", created_at=created, updated_at=created,
+        )
+        if status is BookingStatus.CONFIRMED:
+            booking.charges.append(Charge(ids.new("ch"), "booking", 500, "GBP", created))
+        store.insert_booking(booking)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure(count: int, pages: int) -> dict:
+    warnings.simplefilter("ignore")
+    from mock_server.app import create_app
+    from mock_server.domain.clock import MockClock
+    from mock_server.domain.models import RateLimitPolicy
+
+    app = create_app(clock=MockClock(datetime(2026, 12, 1, tzinfo=UTC), frozen=True), seed=1, rate_limit=RateLimitPolicy(enabled=False))
+    baseline = rss_mb()
+    began = time.perf_counter()
+    bulk_fixture(app.backend, count)
+    load_s = time.perf_counter() - began
+    after_load = rss_mb()
+    end = (START + timedelta(days=36500)).isoformat().replace("+00:00", "Z")
+
+    async def get(query: str) -> tuple[float, dict]:
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {
+            "type": "http", "http_version": "1.1", "method": "GET", "scheme": "http", "path": "/v1/bookings",
+            "raw_path": b"/v1/bookings", "query_string": query.encode(), "root_path": "", "server": ("bench", 80),
+            "client": ("bench", 1), "headers": [(b"host", b"bench"), (b"authorization", b"Bearer sk_test_demo_ro")],
+        }
+        t0 = time.perf_counter()
+        await app(scope, receive, send)
+        elapsed = time.perf_counter() - t0
+        assert sent[0]["status"] == 200, sent
+        return elapsed, json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+
+    async def run() -> dict:
+        from urllib.parse import quote
+
+        base = f"limit=50&from=2027-01-01T00:00:00Z&to={end}"
+        await get(base)  # warm-up
+        first = [(await get(base))[0] for _ in range(pages)]
+        # A page from the middle of the store: seek by the cursor of the page before it.
+        middle_start = (START + timedelta(minutes=15 * (count // ROOMS // 2))).isoformat().replace("+00:00", "Z")
+        mid_query = f"limit=50&from={quote(middle_start)}&to={end}"
+        _, page = await get(mid_query)
+        cursor = page["next_cursor"]
+        deep = [(await get(f"{mid_query}&cursor={quote(cursor)}"))[0] for _ in range(pages)]
+        room = [(await get(f"{base}&room_id=rm_bulk0007&status=confirmed"))[0] for _ in range(pages)]
+        return {"first": first, "deep": deep, "room": room}
+
+    timings = asyncio.run(run())
+    ms = {k: statistics.median(v) * 1000 for k, v in timings.items()}
+    p95 = {k: sorted(v)[int(len(v) * 0.95) - 1] * 1000 for k, v in timings.items()}
+    return {
+        "count": count, "load_s": load_s, "rss_mb": after_load, "bookings_mb": after_load - baseline,
+        "median_ms": ms, "p95_ms": p95,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,100000,1000000", help="comma-separated booking counts")
+    parser.add_argument("--pages", type=int, default=200, help="timed requests per kind of page")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size, print JSON
+    parser.add_argument("--out", default=str(ROOT / "bench" / "scale_results.md"))
+    args = parser.parse_args(argv)
+    if args.one is not None:
+        print(json.dumps(measure(args.one, args.pages)))
+        return 0
+
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        print(f"measuring {size:,} bookings…", flush=True)
+        result = subprocess.run([sys.executable, __file__, "--one", str(size), "--pages", str(args.pages)],
+                                capture_output=True, text=True, timeout=3600)
+        if result.returncode != 0:
+            print(result.stderr, file=sys.stderr)
+            return 1
+        rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
+
+    lines = [
+        "# Mock scale benchmark",
+        "",
+        f"`make bench-scale` on {datetime.now(UTC):%Y-%m-%d}: GET /v1/bookings?limit=50 through the whole ASGI app, in-process,"
+        f" median (p95) of {args.pages} requests. `deep` seeks to the middle of the store with a cursor; `room` filters by"
+        " room and status. RSS is the process after loading; `bookings` is RSS growth from loading them.",
+        "",
+        "| bookings | first page ms | deep page ms | room+status ms | load s | RSS MB | bookings MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        m, p = r["median_ms"], r["p95_ms"]
+        lines.append(
+            f"| {r['count']:,} | {m['first']:.2f} ({p['first']:.2f}) | {m['deep']:.2f} ({p['deep']:.2f}) | "
+            f"{m['room']:.2f} ({p['room']:.2f}) | {r['load_s']:.1f} | {r['rss_mb']:.0f} | {r['bookings_mb']:.0f} |"
+        )
+    report = "\n".join(lines) + "\n"
+    Path(args.out).write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
