@@ -49,19 +49,26 @@ class RequestFrame:
             await send(message)
 
         try:
-            self._check_route(scope)
-            receive = self._limit_body(scope, receive)
+            operation = self._operation(scope)
+            if "requestBody" in operation:
+                # Bodies are only ever read where the contract accepts one, so only there can
+                # they be too large; elsewhere they are ignored unread.
+                receive = self._limit_body(scope, receive)
         except ApiError as exc:
             await _starlette(error_response(exc, state.request_id))(scope, receive, framed_send)
             return
         await self.app(scope, receive, framed_send)
 
-    def _check_route(self, scope: Scope) -> None:
+    def _operation(self, scope: Scope) -> dict:
+        """The operation the request is for, or NotFound / MethodNotAllowed (with every method in Allow)."""
         route = self.routes.match(scope["path"])
         if route is None:
             raise NotFound(f"No route {scope['path']}.")
-        if scope["method"] not in route.allow:
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
+        operation = route.operations.get(method)
+        if operation is None:
             raise MethodNotAllowed(f"{scope['path']} does not accept {scope['method']}.", allow=route.allow)
+        return operation
 
     @staticmethod
     def _limit_body(scope: Scope, receive: Receive) -> Receive:

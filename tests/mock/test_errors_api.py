@@ -173,3 +173,13 @@ async def test_bad_input_never_changes_state(client, app):
     await create(client, attendees=99)
     assert app.backend.store.bookings == {}
     assert app.backend.events_of("ws_demo") == []
+
+
+async def test_get_with_huge_body_ignores_the_body(client):
+    response = await client.request("GET", "/v1/rooms", headers={**RW, "Content-Type": "application/json"}, content=b"x" * (2 * 1024 * 1024))
+    assert response.status_code == 200
+
+
+async def test_control_post_with_body_over_1mb_returns_413(client):
+    response = await client.put("/_mock/clock", headers={"Content-Type": "application/json"}, content=b'{"now": "' + b"x" * (1024 * 1024) + b'"}')
+    assert_error(response, 413, "payload_too_large")
