@@ -56,6 +56,9 @@ def parser() -> argparse.ArgumentParser:
     run_opts.add_argument("--profile", choices=PROFILES, default=_env("PROFILE", "full"),
                           help="full: everything; safe: read operations only, never creates data (for production) [PROFILE]")
     run_opts.add_argument("--areas", default=_env("AREAS", ",".join(AREAS)), help="comma-separated areas to run, in order [AREAS]")
+    run_opts.add_argument("--only", default=_env("ONLY", ""), help="comma-separated scenario names to run (e.g. to rerun one failure) [ONLY]")
+    run_opts.add_argument("--schemathesis-phases", default=_env("SCHEMATHESIS_PHASES", "examples,coverage,fuzzing,stateful"),
+                          help="Schemathesis phases of the generated area [SCHEMATHESIS_PHASES]")
     run_opts.add_argument("--max-examples", type=int, default=int(_env("MAX_EXAMPLES", "8") or 8), help="Schemathesis examples per operation and phase [MAX_EXAMPLES]")
     run_opts.add_argument("--seed", type=int, default=int(s) if (s := _env("SEED")) else None, help="Schemathesis seed, for a reproducible run [SEED]")
     run_opts.add_argument("--no-control", action="store_true", default=bool(_env("NO_CONTROL")), help="ignore the mock control API even if present [NO_CONTROL]")
@@ -87,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             areas=tuple(a.strip() for a in args.areas.split(",") if a.strip()), report_dir=args.report_dir, spec=args.spec,
             use_control=not args.no_control, timeout_s=args.timeout, max_requests=args.max_requests, max_time_s=args.max_time,
             generated_max_time_s=args.generated_max_time, workers=args.workers, seed=args.seed, quiet=args.quiet,
+            only=tuple(n.strip() for n in args.only.split(",") if n.strip()),
+            generated_phases=tuple(p.strip() for p in args.schemathesis_phases.split(",") if p.strip()),
         )
     except ValueError as exc:
         sys.stderr.write(f"error: {exc}\n")

@@ -25,6 +25,9 @@ BUILTIN_CHECKS = (
     "unsupported_method", "allow_header_conformance", "use_after_free", "ensure_resource_availability", "ignored_auth",
 )
 OUR_CHECKS = ("error_envelope_and_request_id", "rate_limit_headers_coherent", "content_type_exact")
+# These send methods the operation does not have (DELETE, PUT, TRACE…) to see 405: never under
+# PROFILE=safe, where a production server might implement one of them undocumented.
+WRITING_CHECKS = ("unsupported_method", "allow_header_conformance")
 # Schema-valid input the API still refuses on business rules the schema cannot express: a start in
 # the past (400), a cursor of another listing (400), an unknown id (404), a taken slot (409), no
 # Stripe (412), an off-grid time (422). Everything else must be accepted.
@@ -40,18 +43,19 @@ expected-statuses = {json.dumps(NEGATIVE_REJECTED)}
 """
 
 
-def command(settings: Settings, out_dir: Path) -> list[str]:
+def command(settings: Settings, out_dir: Path, *, our_checks: bool = True) -> list[str]:
     """The Schemathesis CLI invocation for this run: every report option is on it.
 
     No --max-time: Schemathesis treats it as a budget to fill (fuzzing repeats until it is spent),
     so the run is bounded by --max-examples instead, and the subprocess is killed past its deadline.
     """
-    phases = "examples,coverage,fuzzing" if settings.safe else "examples,coverage,fuzzing,stateful"
+    # The stateful phase chains creates into updates and cancels, so PROFILE=safe never runs it.
+    phases = ",".join(p for p in settings.generated_phases if not (settings.safe and p == "stateful"))
     cmd = [
         sys.executable, "-m", "schemathesis.cli", "--config-file", str(out_dir / "checks.toml"), "run", str(settings.spec),
         "--url", settings.base_url,
         "--header", f"Authorization: Bearer {settings.token}",
-        "--checks", ",".join(BUILTIN_CHECKS + OUR_CHECKS),
+        "--checks", ",".join(c for c in BUILTIN_CHECKS + (OUR_CHECKS if our_checks else ()) if not (settings.safe and c in WRITING_CHECKS)),
         "--phases", phases,
         "--max-examples", str(settings.max_examples),
         "--workers", str(settings.workers),
@@ -70,20 +74,28 @@ def command(settings: Settings, out_dir: Path) -> list[str]:
     return cmd
 
 
-def run_generated(settings: Settings, world: World, progress: Callable[[str], None]) -> AreaResult:
-    """Run Schemathesis as a subprocess, bounded in time, and turn its events into one outcome per operation."""
+def run_generated(settings: Settings, world: World, progress: Callable[[str], None], *, our_checks: bool = True) -> AreaResult:
+    """Run Schemathesis as a subprocess, bounded in time, and turn its events into one outcome per operation.
+
+    `our_checks=False` runs plain Schemathesis (built-in checks, no hooks) with the same settings: the
+    meta-tests use it to show which faults only our checks see.
+    """
     result = AreaResult("generated")
     out_dir = settings.report_dir / "schemathesis"
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("events.ndjson", "junit.xml"):
         (out_dir / stale).unlink(missing_ok=True)
-    (out_dir / "checks.toml").write_text(CHECKS_CONFIG, encoding="utf-8")
+    config = CHECKS_CONFIG
+    if settings.safe:
+        # The coverage phase also probes each path with methods it lacks; under PROFILE=safe, none.
+        config += "\n[phases.coverage]\nunexpected-methods = []\n"
+    (out_dir / "checks.toml").write_text(config, encoding="utf-8")
     world.discover_member()
     rooms = [{"id": r.id, "slot_minutes": r.slot_minutes, "opens_at": r.opens_at, "closes_at": r.closes_at, "capacity": r.capacity}
              for r in world.rooms()] if not settings.safe else []
     env = {
-        **os.environ,
-        "SCHEMATHESIS_HOOKS": HOOKS_MODULE,
+        **{k: v for k, v in os.environ.items() if k != "SCHEMATHESIS_HOOKS"},
+        **({"SCHEMATHESIS_HOOKS": HOOKS_MODULE} if our_checks else {}),
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "LITEHQ_CONFORMANCE_SPEC": str(settings.spec),
         "LITEHQ_CONFORMANCE_ROOMS": json.dumps(rooms),
@@ -92,7 +104,7 @@ def run_generated(settings: Settings, world: World, progress: Callable[[str], No
         "LITEHQ_CONFORMANCE_MEMBER": world.member_id or "",
         "LITEHQ_CONFORMANCE_CLOCK_SKEW_S": str(world.control.now().timestamp() - time.time()) if world.control else "",
     }
-    cmd = command(settings, out_dir)
+    cmd = command(settings, out_dir, our_checks=our_checks)
     result.notes.append("schemathesis " + " ".join(_shown(cmd)))
     started = time.monotonic()
     deadline = started + settings.generated_max_time_s

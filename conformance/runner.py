@@ -174,7 +174,7 @@ def _run_area(area: str, world: World, progress: Progress, run_started: float) -
         result.duration_s = time.monotonic() - area_started
         return result
 
-    scenarios = scenarios_of(area)
+    scenarios = [s for s in scenarios_of(area) if not world.settings.only or s.name in world.settings.only]
     result = AreaResult(area)
     progress.start(area, len(scenarios))
     try:

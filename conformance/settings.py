@@ -44,6 +44,8 @@ class Settings:
     generated_max_time_s: float = 120.0
     workers: int = 1
     seed: int | None = None
+    only: tuple[str, ...] = ()
+    generated_phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
     quiet: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -54,6 +56,9 @@ class Settings:
         unknown = [a for a in self.areas if a not in AREAS]
         if unknown:
             raise ValueError(f"unknown area(s) {', '.join(unknown)}; choose from {', '.join(AREAS)}")
+        unknown_phases = set(self.generated_phases) - {"examples", "coverage", "fuzzing", "stateful"}
+        if unknown_phases:
+            raise ValueError(f"unknown Schemathesis phase(s) {', '.join(sorted(unknown_phases))}")
         if not self.token:
             raise ValueError("TOKEN is required (a read+write token of the workspace under test; read-only is enough with PROFILE=safe)")
 
