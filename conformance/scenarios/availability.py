@@ -7,7 +7,7 @@ from typing import Any
 import icalendar
 
 from conformance.http import Exchange
-from conformance.scenario import Need, RuleBroken, ScenarioSkipped, expect, expect_error, expect_status, scenario
+from conformance.scenario import RuleBroken, ScenarioSkipped, expect, expect_error, expect_status, scenario
 from conformance.world import World, iso, parse_instant
 
 AREA = "availability"
