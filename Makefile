@@ -37,7 +37,7 @@ mock: $(STAMP) ## serve the demo API on $(HOST):$(PORT) [RATE_LIMIT=off|N|BURST/
 	$(PY) -m mock_server --host $(HOST) --port $(PORT) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT)) $(MOCK_ARGS)
 
 conformance: $(STAMP) ## verdict on a deployment: BASE_URL=… TOKEN=… [READONLY_TOKEN OTHER_TOKEN NOSTRIPE_TOKEN RATE_LIMIT_TOKEN PROFILE=full|safe MAX_EXAMPLES]
-	@test -n "$(BASE_URL)" -a -n "$(TOKEN)" || { echo "usage: make conformance BASE_URL=https://host TOKEN=sk_… [READONLY_TOKEN=… OTHER_TOKEN=… NOSTRIPE_TOKEN=… RATE_LIMIT_TOKEN=… PROFILE=full|safe MAX_EXAMPLES=…]" >&2; exit 2; }
+	@test -n "$$BASE_URL" -a -n "$$TOKEN" || { echo "usage: make conformance BASE_URL=https://host TOKEN=sk_… [READONLY_TOKEN=… OTHER_TOKEN=… NOSTRIPE_TOKEN=… RATE_LIMIT_TOKEN=… PROFILE=full|safe MAX_EXAMPLES=…]" >&2; exit 2; }
 	@# Make exports command-line and environment variables to the recipe, and the CLI reads them
 	@# from there: the tokens never appear on a command line or in the log.
 	@$(PY) -m conformance $(CONFORMANCE_ARGS)
