@@ -108,6 +108,7 @@ def run_generated(settings: Settings, world: World, progress: Callable[[str], No
     result.notes.append("schemathesis " + " ".join(_shown(cmd)))
     started = time.monotonic()
     deadline = started + settings.generated_max_time_s
+    counter = _ScenarioCounter(out_dir / "events.ndjson")
     with open(out_dir / "output.txt", "wb") as log:
         process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
         while process.poll() is None:
@@ -117,7 +118,7 @@ def run_generated(settings: Settings, world: World, progress: Callable[[str], No
                 result.outcomes.append(Outcome("generated", "schemathesis", "Schemathesis finishes within its time budget", ERROR,
                                                f"killed after {time.monotonic() - started:.0f}s (budget --generated-max-time {settings.generated_max_time_s:.0f}s)"))
                 break
-            progress(f"{_cases_so_far(out_dir / 'events.ndjson')} generated cases")
+            progress(f"{counter.count()} scenarios finished")
             time.sleep(0.5)
     result.duration_s = time.monotonic() - started
     outcomes, requests = parse_events(out_dir / "events.ndjson", world)
@@ -139,12 +140,25 @@ def _shown(cmd: list[str]) -> list[str]:
     return out
 
 
-def _cases_so_far(path: Path) -> int:
-    try:
-        with open(path, "rb") as fh:
-            return sum(chunk.count(b'"ScenarioFinished"') for chunk in iter(lambda: fh.read(1 << 16), b""))
-    except OSError:
-        return 0
+class _ScenarioCounter:
+    """Counts finished Schemathesis scenarios in the growing NDJSON file, reading only what is new."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.total = 0
+
+    def count(self) -> int:
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                chunk = fh.read()
+        except OSError:
+            return self.total
+        complete = chunk.rfind(b"\n") + 1
+        self.total += chunk[:complete].count(b'"ScenarioFinished"')
+        self.offset += complete
+        return self.total
 
 
 def parse_events(path: Path, world: World) -> tuple[list[Outcome], int]:

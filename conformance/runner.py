@@ -203,13 +203,13 @@ def _run_area(area: str, world: World, progress: Progress, run_started: float) -
 
 def _run_scenario(item: Scenario, world: World) -> Outcome:
     outcome = Outcome(item.area, item.name, item.rule, PASSED)
-    missing = [need for need in item.needs if not world.has(need)]
-    if missing:
-        outcome.status, outcome.reason = SKIPPED, "; ".join(sorted({world.skip_reason(n) for n in missing}))
-        return outcome
     world.deployment.log.clear()
     started = time.monotonic()
     try:
+        # Inside the guard: deciding a need may itself ask the deployment (finding a member).
+        missing = [need for need in item.needs if not world.has(need)]
+        if missing:
+            raise ScenarioSkipped("; ".join(sorted({world.skip_reason(n) for n in missing})))
         item.run(world)
     except RuleBroken as broken:
         outcome.status = FAILED

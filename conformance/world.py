@@ -302,8 +302,11 @@ class World:
         return reply.json()
 
     def walk(self, params: dict[str, Any], *, limit: int, token: str | None = None, max_pages: int = MAX_LISTING_PAGES,
-             between_pages: Any = None) -> tuple[list[dict[str, Any]], list[Exchange]]:
-        """Every item of a listing, page by page, and the exchanges of each page."""
+             between_pages: Any = None, must_end: bool = True) -> tuple[list[dict[str, Any]], list[Exchange]]:
+        """Every item of a listing, page by page, and the exchanges of each page.
+
+        `must_end=False` accepts stopping after `max_pages` (a busy deployment's listing may be long).
+        """
         items: list[dict[str, Any]] = []
         pages: list[Exchange] = []
         cursor = None
@@ -320,6 +323,8 @@ class World:
                 return items, pages
             if between_pages is not None:
                 between_pages(page_number)
+        if not must_end:
+            return items, pages
         raise RuleBroken(f"the listing did not end within {max_pages} pages of {limit}", pages[-1])
 
     def discover_member(self) -> str | None:
