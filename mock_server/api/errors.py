@@ -51,6 +51,11 @@ def on_http_exception(request: ConnexionRequest, exc: HTTPException) -> Connexio
     return error_response(_translate(exc.status_code, None), _request_id(request))
 
 
+def on_overflow(request: ConnexionRequest, exc: OverflowError) -> ConnexionResponse:
+    # Date arithmetic is saturating where inputs reach it; this is the net under anything missed.
+    return error_response(errors.InvalidRequest("A date-time in the request is outside the range this API can compute with."), _request_id(request))
+
+
 def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     request_id = _request_id(request)
     log.error("%s unhandled %r", request_id, exc, exc_info=exc)
@@ -61,4 +66,5 @@ def install(app) -> None:
     app.add_error_handler(errors.ApiError, on_api_error)
     app.add_error_handler(ProblemException, on_problem)
     app.add_error_handler(HTTPException, on_http_exception)
+    app.add_error_handler(OverflowError, on_overflow)
     app.add_error_handler(Exception, on_unexpected)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -35,7 +37,7 @@ class RouteTable:
     def add_document(self, document: dict, base_path: str = "") -> None:
         for template, item in (document.get("paths") or {}).items():
             full = base_path.rstrip("/") + template
-            pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(full)) + "$")
+            pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(full)) + r"\Z")
             route = Route(full, pattern)
             for method in HTTP_METHODS:
                 if method in item:
@@ -46,6 +48,9 @@ class RouteTable:
                 self._static[full] = route
 
     def match(self, path: str) -> Route | None:
+        if _CONTROL_CHARACTERS.search(path):
+            # No route contains them, and Starlette's routing treats a newline specially: refuse here.
+            return None
         route = self._static.get(path)
         if route is not None:
             return route

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,14 @@ from .events import EventLog, EventSink
 from .fixtures import DEMO_FIXTURE, load_fixture, read_fixture
 from .idempotency import IdempotencyStore
 from .ids import IdSource
-from .instants import format_instant, parse_instant
+from .instants import format_instant, parse_instant, shift
 from .models import ApiToken, Booking, BookingStatus, Event, RateLimitPolicy, Room, Workspace
 from .pagination import CursorCodec
 from .ratelimit import RateLimiter
 from .store import BookingFilter, Store
 
 DEFAULT_LIST_WINDOW = timedelta(days=30)
+CLOCK_RANGE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC))
 
 
 @dataclass(slots=True, frozen=True)
@@ -141,7 +142,7 @@ class Backend:
                 raise InvalidRequest("cursor is invalid or was issued for other filters.", param="cursor") from None
         else:
             range_from = explicit_from or self.clock.now()
-            range_to = explicit_to or range_from + DEFAULT_LIST_WINDOW
+            range_to = explicit_to or shift(range_from, DEFAULT_LIST_WINDOW)
             if range_to <= range_from:
                 raise InvalidRequest("to must be after from.", param="to")
         flt = BookingFilter(range_from, range_to, BookingStatus(status) if status else None, room_id, member_id, company_id)
@@ -239,7 +240,7 @@ class Backend:
     ) -> dict:
         self.catch_up()
         range_from = parse_instant(start_from, param="from") if start_from is not None else self.clock.now()
-        range_to = parse_instant(start_to, param="to") if start_to is not None else range_from + availability.DEFAULT_RANGE
+        range_to = parse_instant(start_to, param="to") if start_to is not None else shift(range_from, availability.DEFAULT_RANGE)
         availability.check_range(range_from, range_to)
         rooms = availability.matching_rooms(self.store, principal.workspace.id, room_id, tier)
         return {
@@ -270,6 +271,9 @@ class Backend:
 
     def set_clock(self, instant: datetime, *, frozen: bool | None = None) -> int:
         """Move the mock clock (forwards or back); transitions that fall due fire, in time order."""
+        if not CLOCK_RANGE[0] <= instant < CLOCK_RANGE[1]:
+            # Holds, keys and buckets add hours and days to "now"; keep them inside the calendar.
+            raise InvalidRequest("now must be between 1970-01-01 and 9000-01-01.", param="now")
         self._mock_clock().set(instant, frozen=frozen)
         return self.catch_up()
 

@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from .errors import InvalidRequest
 
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
 )
@@ -41,3 +44,12 @@ def format_instant(instant: datetime) -> str:
         instant = instant.astimezone(UTC)
     # isoformat is C-fast and zero-pads the year; cut the fraction and the +00:00 offset.
     return instant.isoformat()[:19] + "Z"
+
+
+def shift(instant: datetime, delta: timedelta) -> datetime:
+    """`instant + delta`, saturating at the ends of the calendar instead of raising OverflowError
+    (a client may legitimately ask about year 9999; a default range must not turn that into a 500)."""
+    try:
+        return instant + delta
+    except OverflowError:
+        return LATEST if delta > timedelta(0) else EARLIEST

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 
 from .errors import SlotMisaligned
+from .instants import shift
 from .models import Room
 
 DAY = timedelta(days=1)
@@ -52,12 +53,15 @@ def opening_windows(room: Room, start: datetime, end: datetime) -> Iterator[Wind
         yield (start, end)
         return
     opens, length = _offset(room.opens_at), _opening_length(room)
-    day = _midnight(start) - DAY  # yesterday's overnight opening may reach into today
+    day = shift(_midnight(start), -DAY)  # yesterday's overnight opening may reach into today
     while day < end:
-        window = (day + opens, day + opens + length)
+        window = (shift(day, opens), shift(day, opens + length))
         if window[1] > start and window[0] < end:
             yield window
-        day += DAY
+        following = shift(day, DAY)
+        if following == day:
+            return  # the end of the calendar
+        day = following
 
 
 def is_open_throughout(room: Room, start: datetime, end: datetime) -> bool:
@@ -65,8 +69,8 @@ def is_open_throughout(room: Room, start: datetime, end: datetime) -> bool:
     if _is_open_all_day(room):
         return True
     opens, length = _offset(room.opens_at), _opening_length(room)
-    for day in (_midnight(start) - DAY, _midnight(start)):
-        if day + opens <= start and end <= day + opens + length:
+    for day in (shift(_midnight(start), -DAY), _midnight(start)):
+        if shift(day, opens) <= start and end <= shift(day, opens + length):
             return True
     return False
 

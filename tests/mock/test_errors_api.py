@@ -183,3 +183,21 @@ async def test_get_with_huge_body_ignores_the_body(client):
 async def test_control_post_with_body_over_1mb_returns_413(client):
     response = await client.put("/_mock/clock", headers={"Content-Type": "application/json"}, content=b'{"now": "' + b"x" * (1024 * 1024) + b'"}')
     assert_error(response, 413, "payload_too_large")
+
+
+@pytest.mark.parametrize("params", [{"from": "9999-12-31T23:00:00Z"}, {"from": "0001-01-01T00:00:00Z", "to": "0001-01-02T00:00:00Z"}])
+@pytest.mark.parametrize("path", ["/v1/bookings", "/v1/availability"])
+async def test_list_and_availability_at_calendar_edges_answer_without_overflow(client, path, params):
+    assert (await client.get(path, headers=RW, params=params)).status_code == 200
+
+
+async def test_any_request_offset_pushing_past_year_9999_returns_400(client):
+    assert_error(await client.get("/v1/bookings", headers=RW, params={"from": "9999-12-31T23:00:00-05:00"}), 400, "invalid_request", "from")
+
+
+async def test_set_clock_beyond_year_9000_returns_400(client):
+    assert_error(await client.put("/_mock/clock", json={"now": "9999-12-31T23:59:00Z"}), 400, "invalid_request", "now")
+
+
+async def test_any_path_with_control_characters_returns_404(client):
+    assert_error(await client.get("/v1/bookings/%0A", headers=RW), 404, "not_found")
