@@ -196,6 +196,7 @@ class FaultProxy:
         self.readonly_token = readonly_token
         self.faults: set[str] = set()
         self.methods_seen: list[tuple[str, str]] = []
+        self.statuses_seen: list[tuple[str, str, int]] = []
         self.last_item: dict[tuple[tuple[str, str], ...], Any] = {}
         self._client: httpx.AsyncClient | None = None
 
@@ -205,6 +206,7 @@ class FaultProxy:
             raise ValueError(f"unknown faults {sorted(unknown)}")
         self.faults = set(names)
         self.methods_seen.clear()
+        self.statuses_seen.clear()
         self.last_item.clear()
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
@@ -229,6 +231,7 @@ class FaultProxy:
         url = self.upstream + scope.get("raw_path", ex.path.encode()).decode("latin-1") + (f"?{ex.query}" if ex.query else "")
         response = await self._client.request(ex.method, url, headers=forwarded, content=ex.body)
         ex.status = response.status_code
+        self.statuses_seen.append((ex.method, ex.path, ex.status))
         ex.response_headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP}
         ex.response_body = response.content
         if tampered:

@@ -128,3 +128,23 @@ def test_safe_profile_sends_only_reads_and_leaves_the_mock_alone(faulty_deployme
     writes = sorted((m, p) for m, p in sent if m not in ("GET", "HEAD"))
     assert writes == [], f"PROFILE=safe sent {writes[:10]}"
     assert any(p.startswith("/v1/bookings") for _, p in sent)
+
+
+def test_suite_paces_itself_under_a_small_bucket_and_never_gets_429(faulty_deployment: ProxyServer, tmp_path: Path) -> None:
+    """With a 20-token bucket refilled at 20/s, scenarios and Schemathesis read the headers and wait: no request is refused."""
+    import httpx
+
+    control = f"{faulty_deployment.url}/_mock"
+    httpx.post(f"{control}/reset", timeout=10).raise_for_status()
+    httpx.patch(f"{control}/workspaces/ws_demo", json={"rate_limit": {"capacity": 20, "refill_per_minute": 1200}}, timeout=10).raise_for_status()
+    faulty_deployment.proxy.switch()
+    try:
+        # --no-control: the suite must not widen the bucket itself, as it does when it drives the mock.
+        result = run(_settings(faulty_deployment, tmp_path, areas=("generated", "errors", "pagination"), use_control=False),
+                     stream=io.StringIO())
+    finally:
+        httpx.post(f"{control}/reset", timeout=10).raise_for_status()
+    refused = [(m, p) for m, p, status in faulty_deployment.proxy.statuses_seen if status == 429]
+    assert len(faulty_deployment.proxy.statuses_seen) > 60, "too few requests to have tested the pacing"
+    assert refused == [], f"{len(refused)} requests got 429, e.g. {refused[:3]}"
+    assert result.exit_code == 0, _summary(result)
