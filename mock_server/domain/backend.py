@@ -10,7 +10,7 @@ from typing import Any
 from . import availability, ical
 from .bookings import BookerInput, BookingChanges, BookingService
 from .clock import Clock, MockClock
-from .errors import AuthInvalid, InvalidRequest, RoomNotFound, WorkspaceNotFound
+from .errors import INVALID_TOKEN_CHALLENGE, AuthInvalid, AuthScopeInsufficient, InvalidRequest, RoomNotFound, WorkspaceNotFound
 from .events import EventLog, EventSink
 from .fixtures import DEMO_FIXTURE, load_fixture, read_fixture
 from .idempotency import IdempotencyStore
@@ -87,17 +87,24 @@ class Backend:
     def identify(self, token: str) -> ApiToken | None:
         return self.store.tokens.get(token)
 
-    def authenticate(self, token: str) -> Principal:
+    def authenticate(self, token: str, required_scopes: list[str] | tuple[str, ...] = ()) -> Principal:
+        """The principal behind a presented key, or 401 (unknown, revoked) / 403 (missing scope).
+
+        A revoked key and a key lacking scope still name their workspace, so their errors carry
+        the bucket's state (read without taking a token), as every attributable response does.
+        """
         api_key = self.store.tokens.get(token)
         if api_key is None:
-            raise AuthInvalid("Unknown API key.", headers={"WWW-Authenticate": 'Bearer realm="litehq", error="invalid_token"'})
+            raise AuthInvalid("Unknown API key.", headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE})
         workspace = self.store.workspaces[api_key.workspace_id]
+        bucket = self.rate_limiter.peek(workspace.id, api_key.token, workspace.rate_limit).headers()
         if api_key.revoked:
-            # A revoked key still names its workspace, so the 401 can carry the bucket's state.
-            state = self.rate_limiter.peek(workspace.id, api_key.token, workspace.rate_limit)
-            raise AuthInvalid(
-                "This API key has been revoked.",
-                headers={**state.headers(), "WWW-Authenticate": 'Bearer realm="litehq", error="invalid_token"'},
+            raise AuthInvalid("This API key has been revoked.", headers={**bucket, "WWW-Authenticate": INVALID_TOKEN_CHALLENGE})
+        missing = [s for s in required_scopes if s not in api_key.scopes]
+        if missing:
+            granted = ", ".join(sorted(api_key.scopes)) or "no scope"
+            raise AuthScopeInsufficient(
+                f"This operation needs the {', '.join(missing)} scope; the token has {granted}.", headers=bucket
             )
         return Principal(api_key, workspace)
 

@@ -39,14 +39,18 @@ class InvalidRequest(ApiError):
     default_message = "The request is invalid."
 
 
+# RFC 6750 §3: a presented but bad token is `invalid_token`; a request without one gets the bare challenge.
+BEARER_CHALLENGE = 'Bearer realm="litehq"'
+INVALID_TOKEN_CHALLENGE = 'Bearer realm="litehq", error="invalid_token"'
+
+
 class AuthInvalid(ApiError):
     code, status = "auth_invalid", 401
     default_message = "Bearer token missing, malformed, unknown or revoked."
 
     def __init__(self, message: str | None = None, **kwargs) -> None:
         super().__init__(message, **kwargs)
-        # RFC 6750 §3: a 401 for a bearer-protected resource names the scheme.
-        self.headers.setdefault("WWW-Authenticate", 'Bearer realm="litehq"')
+        self.headers.setdefault("WWW-Authenticate", BEARER_CHALLENGE)
 
 
 class AuthScopeInsufficient(ApiError):
