@@ -100,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         for token in app.backend.tokens_of(workspace.id):
             state = "revoked" if token.revoked else " ".join(sorted(token.scopes))
             print(f"  {workspace.id:<14} {token.token:<26} {state}")
+    if args.rate_limit is not None:
+        policy = args.rate_limit
+        limits = "off" if not policy.enabled else f"{policy.capacity} burst, {policy.refill_per_minute:g}/min"
+        print(f"rate limits for every workspace: {limits}")
     print(f"try: curl -H 'Authorization: Bearer sk_test_demo_rw' {base_url}/v1/rooms", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=args.access_log, log_level=args.log_level)
     return 0
