@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from conformance.rules import envelope_problems
+from conformance.rules import envelope_problems, quota_problems
 from conformance.scenario import Need, ScenarioSkipped, expect, expect_error, scenario
 from conformance.world import World, iso, new_key
 
@@ -30,6 +30,18 @@ def test_unknown_booking_is_404_booking_not_found(world: World) -> None:
 def test_unknown_room_is_404_room_not_found(world: World) -> None:
     """A room id that does not exist is 404 room_not_found."""
     expect_error(world.get(f"/v1/rooms/{UNKNOWN_ROOM}"), 404, "room_not_found", f"GET /v1/rooms/{UNKNOWN_ROOM}")
+
+
+@scenario(reads_only=True)
+def test_malformed_booking_id_is_a_documented_error_of_the_operation_not_an_unknown_route(world: World) -> None:
+    """An id off the bk_ pattern on GET /v1/bookings/{id} is 400 invalid_request or 404 booking_not_found, with quota headers."""
+    for raw in ("bk_has%20space", "bk_line%0Abreak", "bk_tab%09", "%F0%9F%98%80"):
+        reply = world.get(f"/v1/bookings/{raw}")
+        expect((reply.status, reply.error_code) in ((400, "invalid_request"), (404, "booking_not_found")),
+               f"GET /v1/bookings/{raw} is the getBooking route with a malformed id; the operation documents 400 "
+               f"invalid_request and 404 booking_not_found, got {reply.status} {reply.error_code}", reply)
+        problems = envelope_problems(reply.status, reply.headers, reply.body) + quota_problems(reply.status, reply.headers, reply.body)[0]
+        expect(not problems, f"GET /v1/bookings/{raw}: " + "; ".join(problems), reply)
 
 
 @scenario(reads_only=True)

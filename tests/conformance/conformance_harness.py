@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -67,3 +68,37 @@ class MockProcess:
                 self.process.wait(timeout=5)
         if getattr(self, "_log", None) is not None:
             self._log.close()
+
+
+# Defects of the mock the suite finds, each stated precisely. A scenario listed here may fail
+# against the mock; tests check that it still does, so a fixed mock prompts removing the entry.
+CONTROL_CHARACTER_ROUTE = (
+    "mock: a path whose {id} segment holds a control character (GET /v1/bookings/bk_line%0Abreak) answers "
+    "404 not_found 'No such route.' without X-RateLimit-*/RateLimit headers (mock_server/api/routes.py refuses "
+    "control characters, commit 4ca083f); the contract documents only 400 invalid_request and 404 "
+    "booking_not_found for getBooking, both with the quota headers, and other malformed ids get 400 param=id"
+)
+KNOWN_FINDINGS: dict[str, str] = {
+    "test_malformed_booking_id_is_a_documented_error_of_the_operation_not_an_unknown_route": CONTROL_CHARACTER_ROUTE,
+}
+# The same defects as Schemathesis meets them by chance: (request pattern, finding).
+KNOWN_GENERATED_DEFECTS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^[A-Z]+ \S*/v1/(bookings|rooms)/[^?\s]*%(0[0-9A-Fa-f]|1[0-9A-Fa-f]|7[Ff])"), CONTROL_CHARACTER_ROUTE),
+]
+
+
+def unexpected_failures(result):  # type: ignore[no-untyped-def]
+    """Failed outcomes of a run that no known finding explains."""
+    from conformance.outcome import ERROR, FAILED
+
+    unexplained = []
+    for area in result.areas:
+        for outcome in area.outcomes:
+            if outcome.status not in (FAILED, ERROR) or outcome.name in KNOWN_FINDINGS:
+                continue
+            if outcome.area == "generated" and outcome.evidence and all(
+                any(pattern.match(e.request) for pattern, _ in KNOWN_GENERATED_DEFECTS) for e in outcome.evidence
+            ):
+                continue
+            unexplained.append(outcome)
+    return unexplained

@@ -9,7 +9,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-from conformance_harness import DEMO_TOKEN, REPO_ROOT, MockProcess, free_port
+from conformance_harness import DEMO_TOKEN, KNOWN_FINDINGS, REPO_ROOT, MockProcess, free_port, unexpected_failures
 
 from conformance.outcome import ERROR, FAILED, SKIPPED, RunResult
 from conformance.report import print_summary, write_reports
@@ -17,9 +17,6 @@ from conformance.runner import run
 from conformance.settings import AREAS, Settings
 
 SEED = 20260522
-# Scenarios the mock is known to fail, each with the finding that explains it. Empty means the mock
-# passes everything; an entry here must name the defect precisely, and is checked to still fail.
-KNOWN_FINDINGS: dict[str, str] = {}
 MAX_SECONDS = 90
 MAX_REQUESTS = 4000
 
@@ -41,8 +38,7 @@ def verdict(mock_server: MockProcess, tmp_path_factory: pytest.TempPathFactory) 
 
 def test_suite_passes_against_a_fresh_mock(verdict: tuple[RunResult, Path]) -> None:
     result, _ = verdict
-    unexpected = [o for a in result.areas for o in a.outcomes if o.status in (FAILED, ERROR) and o.name not in KNOWN_FINDINGS]
-    assert result.aborted is None and not unexpected, _summary(result)
+    assert result.aborted is None and not unexpected_failures(result), _summary(result)
 
 
 def test_every_area_runs_against_the_mock_with_nothing_skipped(verdict: tuple[RunResult, Path]) -> None:
@@ -129,6 +125,5 @@ def test_without_control_api_or_tokens_scenarios_skip_naming_the_input_that_enab
     assert "OTHER_TOKEN=" in reasons["test_booking_of_another_workspace_is_404_for_get_patch_and_cancel"]
     assert "RATE_LIMIT_TOKEN=" in reasons["test_exhausted_bucket_gives_429_rate_limited_with_retry_after"]
     assert "control API" in reasons["test_unpaid_booking_expires_after_the_checkout_window_and_frees_its_slot"]
-    failed = [o.name for a in result.areas for o in a.outcomes if o.status in (FAILED, ERROR)]
-    assert failed == [], _summary(result)
+    assert unexpected_failures(result) == [], _summary(result)
     assert "test_cancelled_booking_cannot_be_cancelled_again" not in reasons
