@@ -174,6 +174,27 @@ def list_without_next_cursor(proxy: FaultProxy, ex: Exchange) -> None:
         ex.set_json(document)
 
 
+async def offset_pagination(proxy: FaultProxy, ex: Exchange) -> None:
+    """The classic bug: pages are slices of the whole result by offset, so an insert shifts later pages."""
+    params = ex.params
+    cursor = params.pop("cursor", "off_0").removeprefix("off_")
+    offset = int(cursor) if cursor.isdigit() else 0
+    limit = int(params.pop("limit", "50"))
+    assert proxy._client is not None
+    whole = await proxy._client.get(proxy.upstream + "/v1/bookings", params={**params, "limit": 200},
+                                    headers={"authorization": ex.headers.get("authorization", "")})
+    ex.status = whole.status_code
+    ex.response_headers = {k.lower(): v for k, v in whole.headers.items() if k.lower() not in HOP_BY_HOP}
+    document = whole.json()
+    if whole.status_code == 200:
+        items = document["data"]
+        document = {"data": items[offset : offset + limit], "next_cursor": f"off_{offset + limit}" if offset + limit < len(items) else None}
+    ex.set_json(document)
+
+
+# Faults that answer the request themselves instead of changing what the mock answered.
+ANSWERING_FAULTS = {"offset_pagination": offset_pagination}
+
 REQUEST_FAULTS: dict[str, RequestFault] = {
     "rewrite_idempotency_key": rewrite_idempotency_key,
     "promote_readonly_token": promote_readonly_token,
@@ -184,7 +205,7 @@ RESPONSE_FAULTS: dict[str, ResponseFault] = {
               drop_www_authenticate, duplicate_across_pages, drop_item_across_pages, drop_replay_flag, expired_reported_as_pending,
               full_refund_on_partial, hide_bookings_from_busy, feed_status_always_confirmed, list_without_next_cursor)
 }
-FAULTS = {**REQUEST_FAULTS, **RESPONSE_FAULTS}
+FAULTS = {**REQUEST_FAULTS, **RESPONSE_FAULTS, **ANSWERING_FAULTS}
 
 
 class FaultProxy:
@@ -227,19 +248,25 @@ class FaultProxy:
                 REQUEST_FAULTS[name](self, ex)
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=30)
-        forwarded = {k: v for k, v in ex.headers.items() if k not in ("host", "content-length")}
-        url = self.upstream + scope.get("raw_path", ex.path.encode()).decode("latin-1") + (f"?{ex.query}" if ex.query else "")
-        response = await self._client.request(ex.method, url, headers=forwarded, content=ex.body)
-        ex.status = response.status_code
+        answering = tampered and "offset_pagination" in self.faults and ex.method == "GET" and ex.path == "/v1/bookings"
+        if answering:
+            await offset_pagination(self, ex)
+            upstream_date = None
+        else:
+            forwarded = {k: v for k, v in ex.headers.items() if k not in ("host", "content-length")}
+            url = self.upstream + scope.get("raw_path", ex.path.encode()).decode("latin-1") + (f"?{ex.query}" if ex.query else "")
+            response = await self._client.request(ex.method, url, headers=forwarded, content=ex.body)
+            ex.status = response.status_code
+            ex.response_headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP}
+            ex.response_body = response.content
+            upstream_date = response.headers.get("date")
         self.statuses_seen.append((ex.method, ex.path, ex.status))
-        ex.response_headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP}
-        ex.response_body = response.content
         if tampered:
             for name in self.faults & set(RESPONSE_FAULTS):
                 RESPONSE_FAULTS[name](self, ex)
         ex.response_headers["content-length"] = str(len(ex.response_body))
-        if "date" in response.headers:
-            ex.response_headers["date"] = response.headers["date"]
+        if upstream_date:
+            ex.response_headers["date"] = upstream_date
         await send({"type": "http.response.start", "status": ex.status,
                     "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in ex.response_headers.items()]})
         await send({"type": "http.response.body", "body": ex.response_body})
