@@ -253,7 +253,9 @@ def test_error_code_enum_is_exactly_the_docs_codes_plus_the_designed_ones(contra
     enum = contract["components"]["schemas"]["ErrorCode"]["enum"]
     assert len(enum) == len(set(enum))
     assert set(enum) == set(DOCS_ERROR_CODES) | set(ADDED_ERROR_CODES)
-    error = contract["components"]["schemas"]["Error"]["properties"]["error"]
+    # A named component (not an inline object), so SDK generators call it ErrorDetail.
+    assert contract["components"]["schemas"]["Error"]["properties"]["error"] == {"$ref": "#/components/schemas/ErrorDetail"}
+    error = contract["components"]["schemas"]["ErrorDetail"]
     assert set(error["required"]) == {"code", "message", "request_id"}
     assert {"param", "retry_after_ms"} <= set(error["properties"])
 
