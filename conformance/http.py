@@ -106,21 +106,22 @@ class QuotaPacer:
         self.waited_s = 0.0
         self._lock = threading.Lock()
 
-    def wait_time(self, now: float) -> float:
+    def wait_time(self, now: float, tokens: int = 1) -> float:
+        """Seconds until `tokens` requests fit in the bucket with the reserve still untouched."""
         with self._lock:
             wait = max(0.0, self.blocked_until - now)
-            if self.remaining is not None and self.remaining <= self.reserve and self.refill_per_s > 0:
+            if self.remaining is not None and self.refill_per_s > 0:
                 refilled = (now - self.observed_at) * self.refill_per_s
-                missing = self.reserve + 1 - (self.remaining + refilled)
+                missing = self.reserve + tokens - (self.remaining + refilled)
                 if missing > 0:
                     wait = max(wait, missing / self.refill_per_s)
             return wait
 
-    def before_request(self, pace: bool = True) -> None:
+    def before_request(self, pace: bool = True, tokens: int = 1) -> None:
         now = time.monotonic()
         # Even when a scenario drains the bucket on purpose it never sends inside a 429's retry
         # window: that is an offence, and the second one throttles the key for an hour.
-        wait = self.wait_time(now) if pace else max(0.0, self.blocked_until - now)
+        wait = self.wait_time(now, tokens) if pace else max(0.0, self.blocked_until - now)
         if wait > self.max_wait_s:
             raise RequestBudgetExhausted(
                 f"the workspace bucket needs {wait:.0f}s to refill, more than the {self.max_wait_s:.0f}s the suite waits"
@@ -128,6 +129,18 @@ class QuotaPacer:
         if wait > 0:
             self.waited_s += wait
             time.sleep(wait)
+        with self._lock:
+            # Spend the token now, not when the response tells us: requests sent in parallel
+            # would otherwise all see the same Remaining and overdraw the bucket together.
+            if self.remaining is not None:
+                self.remaining -= 1
+
+    def make_room(self, tokens: int) -> None:
+        """Wait until a burst of `tokens` parallel requests fits in the bucket, reserve included."""
+        self.before_request(tokens=tokens)
+        with self._lock:
+            if self.remaining is not None:
+                self.remaining += 1
 
     def observe(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         _, quota = quota_problems(status, headers, body)
@@ -202,6 +215,7 @@ class Deployment:
         self.max_requests = max_requests
         self.pacer_max_wait_s = pacer_max_wait_s
         self.requests_sent = 0
+        self.unexpected_429s = 0
         self.log = RequestLog()
         self._pacers: dict[str, QuotaPacer] = {}
         self._count_lock = threading.Lock()
@@ -250,6 +264,7 @@ class Deployment:
             exchange = self._send(method, path, sent_headers, content, params, pacer, client, pace)
             if exchange.status != 429 or not honour_429 or attempt == 1:
                 return exchange
+            self.unexpected_429s += 1
         return exchange
 
     def _send(self, method: str, path: str, headers: dict[str, str], content: bytes | None,

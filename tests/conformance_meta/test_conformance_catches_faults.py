@@ -142,7 +142,7 @@ def test_suite_paces_itself_under_a_small_bucket_and_never_gets_429(faulty_deplo
     faulty_deployment.proxy.switch()
     try:
         # --no-control: the suite must not widen the bucket itself, as it does when it drives the mock.
-        result = run(_settings(faulty_deployment, tmp_path, areas=("generated", "errors", "pagination"), use_control=False),
+        result = run(_settings(faulty_deployment, tmp_path, areas=("generated", "errors", "idempotency"), use_control=False),
                      stream=io.StringIO())
     finally:
         httpx.post(f"{control}/reset", timeout=10).raise_for_status()
@@ -150,3 +150,23 @@ def test_suite_paces_itself_under_a_small_bucket_and_never_gets_429(faulty_deplo
     assert len(faulty_deployment.proxy.statuses_seen) > 60, "too few requests to have tested the pacing"
     assert refused == [], f"{len(refused)} requests got 429, e.g. {refused[:3]}"
     assert result.aborted is None and harness.unexpected_failures(result) == [], _summary(result)
+
+
+def test_parallel_burst_waits_for_room_in_the_bucket_instead_of_meeting_429(faulty_deployment: ProxyServer, tmp_path: Path) -> None:
+    """Eight simultaneous creates on a nearly empty bucket: the suite waits for room first, so no 429 and no offence."""
+    import httpx
+
+    control = f"{faulty_deployment.url}/_mock"
+    httpx.post(f"{control}/reset", timeout=10).raise_for_status()
+    httpx.patch(f"{control}/workspaces/ws_demo", json={"rate_limit": {"capacity": 12, "refill_per_minute": 240}}, timeout=10).raise_for_status()
+    faulty_deployment.proxy.switch()
+    try:
+        for _ in range(9):
+            httpx.get(f"{faulty_deployment.url}/v1/rooms", headers={"Authorization": f"Bearer {harness.DEMO_TOKEN}"}, timeout=10)
+        result = run(_settings(faulty_deployment, tmp_path, areas=("idempotency",), use_control=False,
+                               only=("test_concurrent_creates_with_one_key_make_one_booking",)), stream=io.StringIO())
+    finally:
+        httpx.post(f"{control}/reset", timeout=10).raise_for_status()
+    refused = [(m, p) for m, p, status in faulty_deployment.proxy.statuses_seen if status == 429]
+    assert refused == [], f"{len(refused)} requests got 429: the burst was sent into an empty bucket"
+    assert result.exit_code == 0, _summary(result)
