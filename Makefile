@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 REDOCLY := npx --yes @redocly/cli@2.77.0
 
-.PHONY: help venv lint bundle test mock conformance bench bench-scale lock clean
+.PHONY: help venv lint bundle sdk test mock conformance bench bench-scale lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -29,6 +29,9 @@ lint: $(STAMP) ## validate (openapi-spec-validator, prance) and lint (Redocly) t
 
 bundle: $(STAMP) ## write dist/openapi.yaml and dist/openapi.json from the split contract
 	$(PY) -m tools.spec bundle
+
+sdk: $(STAMP) ## generate the Python client and TypeScript types from dist/openapi.json into build/sdk/ (TypeScript needs node+npm)
+	$(PY) -m tools.sdk
 
 test: $(STAMP) ## the project's own tests, incl. the conformance suite against a fresh mock
 	$(PY) -m pytest -q -m "not slow"

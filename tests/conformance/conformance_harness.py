@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -26,8 +27,9 @@ def free_port() -> int:
 class MockProcess:
     """`python -m mock_server --host 127.0.0.1 --port N`, killed on stop(); its output kept for diagnosis."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, args: Sequence[str] = ()) -> None:
         self.port = free_port()
+        self.args = list(args)  # extra `python -m mock_server` options, e.g. ["--seed", "docs"]
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
@@ -36,7 +38,7 @@ class MockProcess:
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process in stop()
         self._log = log
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", str(self.port), *self.args],
             cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         deadline = time.monotonic() + STARTUP_TIMEOUT_S

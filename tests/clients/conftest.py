@@ -1,0 +1,97 @@
+"""What readers and SDK authors run, run for real: the generated clients, the docs' examples and the
+reference pages, against live mocks on free 127.0.0.1 ports.
+
+Node.js and Chromium: tests that need them skip with the reason on a machine without them, and
+fail instead when CI is set (`.ci/run` runs with CI=true), so CI can never pass by skipping them.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tools import sdk
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_HINT = "Chromium is needed at /usr/bin/chromium (Debian: apt-get install -y --no-install-recommends chromium)"
+
+
+def _load_harness():  # type: ignore[no-untyped-def]
+    # tests/ is not a package; the conformance tests' mock launcher is loaded by path (as tests/conformance_meta does).
+    path = Path(__file__).resolve().parent.parent / "conformance" / "conformance_harness.py"
+    if "conformance_harness" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("conformance_harness", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["conformance_harness"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["conformance_harness"]
+
+
+harness = _load_harness()
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing_tool(reason: str) -> None:
+    """Skip locally; fail in CI, where the tool is part of the machine's setup."""
+    if in_ci():
+        pytest.fail(f"{reason} — CI=true, so this is a failure, not a skip")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def node() -> None:
+    if not sdk.node_available():
+        missing_tool(sdk.NODE_HINT)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
+        missing_tool(CHROMIUM_HINT)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def live_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """One mock with the demo fixture, real-time clock, default options."""
+    mock = harness.MockProcess(tmp_path_factory.mktemp("clients-mock") / "mock.log").start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
+
+
+@pytest.fixture(scope="session")
+def python_sdk(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The Python client generated from dist/openapi.json (as `make sdk` does), imported."""
+    out = sdk.generate_python(tmp_path_factory.mktemp("sdk") / "python")
+    sys.path.insert(0, str(out))
+    try:
+        import litehq_calendar
+
+        yield litehq_calendar
+    finally:
+        sys.path.remove(str(out))
+        for name in [n for n in sys.modules if n == "litehq_calendar" or n.startswith("litehq_calendar.")]:
+            del sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def typescript_types(node, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+    """build/sdk/typescript/litehq-calendar.d.ts's equivalent, generated into a temporary folder."""
+    return sdk.generate_typescript(tmp_path_factory.mktemp("sdk-ts"))
+
+
+def node_bin(tool: str) -> str:
+    path = shutil.which(tool)
+    assert path, tool
+    return path
