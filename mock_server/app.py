@@ -31,6 +31,7 @@ from .domain.backend import Backend
 from .domain.clock import Clock
 from .domain.models import RateLimitPolicy
 from .openapi31 import allow_openapi_31
+from .reference_pages import ReferencePages
 
 ROOT = Path(__file__).resolve().parent.parent
 CALENDAR_SPEC = ROOT / "openapi" / "openapi.yaml"
@@ -86,6 +87,8 @@ def create_app(
     ]
     if validate_responses:
         middlewares.insert(0, bind(ContractCheck, contract=contract, violations=violations))
+    # Outermost, outside the API's pipeline: the reference pages at /docs and /_mock/docs.
+    middlewares.insert(0, bind(ReferencePages, calendar_doc=calendar_doc, control_doc=control_doc))
 
     handlers = {**CalendarApi(backend).operations(), **ControlApi(backend).operations()}
     schemas = SchemaCache()
