@@ -85,9 +85,12 @@ def _indent(text: str, spaces: int) -> str:
 
 
 def _evidence_text(outcome: Outcome) -> str:
-    parts = [f"rule: {outcome.rule}", f"{'error' if outcome.status == ERROR else 'broke'}: {outcome.reason}"]
+    parts = [f"rule: {outcome.rule}"]
+    if outcome.reason or not outcome.evidence:
+        parts.append(f"{'error' if outcome.status == ERROR else 'broke'}: {outcome.reason}")
     for evidence in outcome.evidence:
-        parts += [f"\ncheck: {evidence.rule}", f"broke: {evidence.message}"]
+        if (evidence.rule, evidence.message) != (outcome.rule, outcome.reason):
+            parts += [f"\ncheck: {evidence.rule}", f"broke: {evidence.message}"]
         if evidence.request:
             parts.append(f"request:\n{evidence.request}")
         if evidence.response:
