@@ -36,8 +36,8 @@ sdk: $(STAMP) ## generate the Python client and TypeScript types from dist/opena
 test: $(STAMP) ## the project's own tests, incl. the conformance suite against a fresh mock
 	$(PY) -m pytest -q -m "not slow"
 
-mock: $(STAMP) ## serve the demo API on $(HOST):$(PORT) [RATE_LIMIT=off|N|BURST/PER_MIN MOCK_ARGS=…]
-	$(PY) -m mock_server --host $(HOST) --port $(PORT) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT)) $(MOCK_ARGS)
+mock: $(STAMP) ## serve the demo API on $(HOST):$(PORT) [RATE_LIMIT=off|N|BURST/PER_MIN WEBHOOK_URL=… WEBHOOK_SECRET=whsec_… MOCK_ARGS=…]
+	$(PY) -m mock_server --host $(HOST) --port $(PORT) $(if $(RATE_LIMIT),--rate-limit $(RATE_LIMIT)) $(if $(WEBHOOK_URL),--webhook-url '$(WEBHOOK_URL)') $(if $(WEBHOOK_SECRET),--webhook-secret '$(WEBHOOK_SECRET)') $(MOCK_ARGS)
 
 conformance: $(STAMP) ## verdict on a deployment: BASE_URL=… TOKEN=… [READONLY_TOKEN OTHER_TOKEN NOSTRIPE_TOKEN RATE_LIMIT_TOKEN PROFILE=full|safe MAX_EXAMPLES]
 	@test -n "$$BASE_URL" -a -n "$$TOKEN" || { echo "usage: make conformance BASE_URL=https://host TOKEN=sk_… [READONLY_TOKEN=… OTHER_TOKEN=… NOSTRIPE_TOKEN=… RATE_LIMIT_TOKEN=… PROFILE=full|safe MAX_EXAMPLES=…]" >&2; exit 2; }

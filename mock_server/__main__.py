@@ -47,6 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--clock", metavar="RFC3339", help="start the mock clock at this instant (default: now)")
     parser.add_argument("--frozen", action="store_true", help="freeze the mock clock: it moves only through /_mock/clock")
     parser.add_argument("--public-url", metavar="URL", help="base URL put in checkout_url links (default: http://HOST:PORT)")
+    hooks = parser.add_argument_group("webhooks (every workspace's endpoint; the control API can set one per workspace)")
+    hooks.add_argument("--webhook-url", metavar="URL", help="POST every workspace's booking events to this URL (make mock WEBHOOK_URL=…)")
+    hooks.add_argument("--webhook-secret", metavar="whsec_…",
+                       help="secret that signs them (make mock WEBHOOK_SECRET=…; default: a new one, printed at start)")
+    hooks.add_argument("--webhook-attempts", type=int, default=10, metavar="N", help="attempts per delivery before it fails (default 10)")
+    hooks.add_argument("--webhook-base-delay", type=float, default=1.0, metavar="SECONDS",
+                       help="wait after the first failed attempt, doubled after each further one, at most 300 s (default 1)")
+    hooks.add_argument("--webhook-timeout", type=float, default=10.0, metavar="SECONDS", help="an attempt with no answer by then fails (default 10)")
     parser.add_argument("--validate-responses", action="store_true",
                         help="check every response against the contract (slower; violations become 500s and are logged)")
     parser.add_argument("--access-log", action="store_true", help="log every request (off by default: it costs ~15%% throughput)")
@@ -71,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     # Connexion imports starlette.testclient, which warns about httpx; users need not see it.
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
     from .app import create_app
+    from .domain.backend import Backend
     from .domain.clock import MockClock
+    from .domain.errors import ApiError
+    from .domain.webhooks import RetryPolicy
 
     start = None
     if args.clock:
@@ -82,17 +93,31 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     base_url = f"http://{host_for_urls}:{args.port}"
+    if args.webhook_secret and not args.webhook_url:
+        print("mock_server: --webhook-secret (WEBHOOK_SECRET) needs --webhook-url (WEBHOOK_URL)", file=sys.stderr)
+        return 2
     try:
-        app = create_app(
+        policy = RetryPolicy(max_attempts=args.webhook_attempts, base_delay_s=args.webhook_base_delay, timeout_s=args.webhook_timeout)
+    except ValueError as exc:
+        print(f"mock_server: webhook options: {exc}", file=sys.stderr)
+        return 2
+    try:
+        backend = Backend(
             fixture=args.fixture,
             clock=MockClock(start, frozen=args.frozen),
             seed=args.seed,
-            validate_responses=args.validate_responses,
             rate_limit=args.rate_limit,
             public_url=args.public_url or base_url,
+            webhook_url=args.webhook_url or None,
+            webhook_secret=args.webhook_secret or None,
+            webhook_policy=policy,
         )
+        app = create_app(backend=backend, validate_responses=args.validate_responses)
     except FixtureError as exc:
         print(f"mock_server: {exc}", file=sys.stderr)
+        return 2
+    except ApiError as exc:  # a malformed --webhook-url or --webhook-secret
+        print(f"mock_server: --webhook-{exc.param}: {exc.message}", file=sys.stderr)
         return 2
 
     print(f"LiteHQ Calendar API mock on {base_url}/v1  (control API: {base_url}/_mock)")
@@ -104,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         policy = args.rate_limit
         limits = "off" if not policy.enabled else f"{policy.capacity} burst, {policy.refill_per_minute:g}/min"
         print(f"rate limits for every workspace: {limits}")
+    if backend.startup_webhook is not None:
+        url, secret = backend.startup_webhook
+        print(f"webhooks of every workspace → {url}  (secret {secret}; {policy.max_attempts} attempts, "
+              f"backoff from {policy.base_delay_s:g} s, timeout {policy.timeout_s:g} s)")
     print(f"try: curl -H 'Authorization: Bearer sk_test_demo_rw' {base_url}/v1/rooms", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=args.access_log, log_level=args.log_level)
     return 0

@@ -27,6 +27,8 @@ from .api.routes import RouteTable
 from .api.security import security_map
 from .api.tuning import TunedAsyncApp
 from .api.validation import BodyValidation, ParameterValidation, SchemaCache
+from .api.webhooks import WebhookControlApi
+from .delivery import WebhookDispatcher
 from .domain.backend import Backend
 from .domain.clock import Clock
 from .domain.models import RateLimitPolicy
@@ -90,7 +92,10 @@ def create_app(
     # Outermost, outside the API's pipeline: the reference pages at /docs and /_mock/docs.
     middlewares.insert(0, bind(ReferencePages, calendar_doc=calendar_doc, control_doc=control_doc))
 
-    handlers = {**CalendarApi(backend).operations(), **ControlApi(backend).operations()}
+    # Webhook delivery subscribes to the backend's events; it runs on the server's event loop.
+    webhooks = WebhookDispatcher(backend)
+    handlers = {**CalendarApi(backend).operations(), **ControlApi(backend).operations(),
+                **WebhookControlApi(backend, webhooks).operations()}
     schemas = SchemaCache()
     app = TunedAsyncApp(
         __name__,
@@ -100,10 +105,12 @@ def create_app(
         validator_map={"parameter": ParameterValidation(schemas), "body": MediaTypeDict({"*/*json": BodyValidation(schemas)})},
         security_map=security_map(backend),
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
+        lifespan=webhooks.lifespan,
     )
     app.add_api(calendar_doc, name="calendar")
     app.add_api(control_doc, name="control")
     errors.install(app)
     app.backend = backend
+    app.webhooks = webhooks
     app.contract_violations = violations
     return app

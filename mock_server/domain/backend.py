@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,8 +10,18 @@ from typing import Any
 
 from . import availability, ical
 from .bookings import BookerInput, BookingChanges, BookingService
-from .clock import Clock, MockClock
-from .errors import INVALID_TOKEN_CHALLENGE, AuthInvalid, AuthScopeInsufficient, InvalidRequest, RoomNotFound, WorkspaceNotFound
+from .clock import Clock, MockClock, SystemClock
+from .errors import (
+    INVALID_TOKEN_CHALLENGE,
+    AuthInvalid,
+    AuthScopeInsufficient,
+    EventNotFound,
+    InvalidRequest,
+    RoomNotFound,
+    WebhookNotConfigured,
+    WebhookNotFound,
+    WorkspaceNotFound,
+)
 from .events import EventLog, EventSink
 from .fixtures import DEMO_FIXTURE, load_fixture, read_fixture
 from .idempotency import IdempotencyStore
@@ -20,6 +31,7 @@ from .models import ApiToken, Booking, BookingStatus, Event, RateLimitPolicy, Ro
 from .pagination import CursorCodec
 from .ratelimit import RateLimiter
 from .store import BookingFilter, Store
+from .webhooks import Delivery, RetryPolicy, WebhookEndpoint, WebhookRegistry, check_secret, check_url, with_policy
 
 DEFAULT_LIST_WINDOW = timedelta(days=30)
 CLOCK_RANGE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC))
@@ -46,20 +58,39 @@ class Backend:
         seed: int | str | None = None,
         public_url: str = "http://127.0.0.1:8080",
         rate_limit: RateLimitPolicy | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        webhook_policy: RetryPolicy | None = None,
+        wall_clock: Clock | None = None,
     ) -> None:
         self.clock: Clock = clock if clock is not None else MockClock()
+        # Webhook deliveries run on real time (see domain/webhooks.py); attempts are stamped with this.
+        self.wall_clock: Clock = wall_clock if wall_clock is not None else SystemClock()
         self.public_url = public_url.rstrip("/")
         self._fixture = fixture if isinstance(fixture, dict) else read_fixture(fixture or DEMO_FIXTURE)
         self._seed = seed
         # Overrides every workspace's policy after each reset (`--rate-limit`); None keeps the fixture's.
         self.rate_limit_override = rate_limit
         self._sinks: list[EventSink] = []
+        self._reset_listeners: list[Callable[[], None]] = []
+        # The default retry policy of every endpoint, and the endpoint `--webhook-url` gives every
+        # workspace (restored by each reset); its secret is generated once if not given.
+        self.webhook_policy = webhook_policy or RetryPolicy()
+        self.startup_webhook: tuple[str, str] | None = None
+        if webhook_url is not None:
+            secret = check_secret(webhook_secret) if webhook_secret is not None else IdSource(seed).new("whsec")
+            self.startup_webhook = (check_url(webhook_url), secret)
         self.reset()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Back to the fixture: all bookings, events, keys, buckets and ids start over."""
+        """Back to the fixture: all bookings, events, keys, buckets, ids and webhook deliveries start over.
+
+        Endpoints registered through the control API are dropped; the `--webhook-url` one comes back.
+        """
+        for listener in self._reset_listeners:
+            listener()
         self.ids = IdSource(self._seed)
         self.store = Store()
         self.events = EventLog(self.store, self.ids)
@@ -69,7 +100,13 @@ class Backend:
         self.rate_limiter = RateLimiter(self.clock)
         self.idempotency = IdempotencyStore(self.clock)
         self.cursors = CursorCodec(self.ids.secret_bytes("cursor"))
+        # Empty while the fixture loads: its bookings' events are logged, not delivered.
+        self.webhooks = WebhookRegistry(self.wall_clock)
         load_fixture(self._fixture, self.store, self.bookings, self.clock)
+        if self.startup_webhook is not None:
+            url, secret = self.startup_webhook
+            for workspace_id in self.store.workspaces:
+                self.webhooks.register(WebhookEndpoint(workspace_id, url, secret, self.webhook_policy, from_startup=True))
         if self.rate_limit_override is not None:
             for workspace in self.store.workspaces.values():
                 workspace.rate_limit = RateLimitPolicy(**{f.name: getattr(self.rate_limit_override, f.name) for f in fields(RateLimitPolicy)})
@@ -78,6 +115,10 @@ class Backend:
         """Attach an event consumer (webhook delivery) that survives resets."""
         self._sinks.append(sink)
         self.events.subscribe(sink)
+
+    def on_reset(self, listener: Callable[[], None]) -> None:
+        """Call `listener` at the start of every reset (webhook delivery drops its queues there)."""
+        self._reset_listeners.append(listener)
 
     def catch_up(self) -> int:
         return self.bookings.catch_up()
@@ -325,3 +366,67 @@ class Backend:
             workspace.rate_limit = RateLimitPolicy(**{f.name: changes.get(f.name, getattr(policy, f.name)) for f in fields(RateLimitPolicy)})
             self.rate_limiter.forget(workspace_id, [t.token for t in self.tokens_of(workspace_id)])
         return workspace
+
+    # -- webhooks -------------------------------------------------------------------------------
+
+    def webhook_endpoint(self, workspace_id: str) -> WebhookEndpoint:
+        self.workspace(workspace_id)
+        endpoint = self.webhooks.endpoint_for(workspace_id)
+        if endpoint is None:
+            raise WebhookNotFound(f"Workspace {workspace_id} has no webhook endpoint.")
+        return endpoint
+
+    def register_webhook(
+        self,
+        workspace_id: str,
+        *,
+        url: str,
+        secret: str | None = None,
+        max_attempts: int | None = None,
+        base_delay_ms: int | None = None,
+        max_delay_ms: int | None = None,
+        timeout_ms: int | None = None,
+    ) -> WebhookEndpoint:
+        """Set the workspace's one endpoint (replacing any). Without a secret the current one is kept,
+        or a new `whsec_` secret is made; omitted retry settings take the mock's defaults."""
+        self.workspace(workspace_id)
+        current = self.webhooks.endpoint_for(workspace_id)
+        if secret is not None:
+            secret = check_secret(secret)
+        elif current is not None:
+            secret = current.secret
+        else:
+            secret = self.ids.new("whsec")
+        policy = with_policy(
+            self.webhook_policy,
+            max_attempts=max_attempts,
+            base_delay_s=None if base_delay_ms is None else base_delay_ms / 1000,
+            max_delay_s=None if max_delay_ms is None else max_delay_ms / 1000,
+            timeout_s=None if timeout_ms is None else timeout_ms / 1000,
+        )
+        return self.webhooks.register(WebhookEndpoint(workspace_id, check_url(url), secret, policy))
+
+    def remove_webhook(self, workspace_id: str) -> WebhookEndpoint:
+        self.workspace(workspace_id)
+        return self.webhooks.remove(workspace_id)
+
+    def deliveries_of(self, workspace_id: str, *, event_id: str | None = None, status: str | None = None) -> list[Delivery]:
+        self.workspace(workspace_id)
+        self.catch_up()
+        return self.webhooks.deliveries_of(workspace_id, event_id=event_id, status=status)
+
+    def event(self, event_id: str) -> Event:
+        for events in self.store.events.values():
+            for event in events:
+                if event.id == event_id:
+                    return event
+        raise EventNotFound(f"No event {event_id}.", param="id")
+
+    def redelivery(self, event_id: str) -> Delivery:
+        """A new delivery of an event already sent (or never sent), with the same id and body."""
+        event = self.event(event_id)
+        if self.webhooks.endpoint_for(event.workspace_id) is None:
+            raise WebhookNotConfigured(
+                f"Workspace {event.workspace_id} has no webhook endpoint; register one with PUT /_mock/workspaces/{event.workspace_id}/webhook."
+            )
+        return self.webhooks.open_delivery(event, redelivery=True)

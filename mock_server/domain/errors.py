@@ -165,6 +165,21 @@ class NoShowNotAllowed(ApiError):
     default_message = "Only a confirmed or completed booking can be marked as a no-show."
 
 
+class EventNotFound(ApiError):
+    code, status = "event_not_found", 404
+    default_message = "No such event."
+
+
+class WebhookNotFound(ApiError):
+    code, status = "webhook_not_found", 404
+    default_message = "The workspace has no webhook endpoint."
+
+
+class WebhookNotConfigured(ApiError):
+    code, status = "webhook_not_configured", 409
+    default_message = "The workspace has no webhook endpoint; register one with PUT /_mock/workspaces/{id}/webhook."
+
+
 def all_error_classes() -> list[type[ApiError]]:
     """Every concrete error class, for the test that pins codes to the contract's enum."""
     found: list[type[ApiError]] = []

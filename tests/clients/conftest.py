@@ -61,13 +61,34 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """One mock with the demo fixture, real-time clock, default options."""
-    mock = harness.MockProcess(tmp_path_factory.mktemp("clients-mock") / "mock.log").start()
+def shell_tools() -> None:
+    """bash, curl and sed, which the docs' examples and docs/examples/run.sh use."""
+    for tool in ("bash", "curl", "sed"):
+        if shutil.which(tool) is None:
+            missing_tool(f"{tool} is needed to run the docs' curl examples (docs/examples/run.sh)")
+
+
+@pytest.fixture(scope="session")
+def start_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """start_mock(*options) → a started `python -m mock_server` on a free port; all stopped at the end."""
+    started = []
+
+    def start(*options: str):  # type: ignore[no-untyped-def]
+        mock = harness.MockProcess(tmp_path_factory.mktemp("clients-mock") / "mock.log", args=options)
+        started.append(mock)
+        return mock.start()
+
     try:
-        yield mock
+        yield start
     finally:
-        mock.stop()
+        for mock in started:
+            mock.stop()
+
+
+@pytest.fixture(scope="session")
+def live_mock(start_mock):  # type: ignore[no-untyped-def]
+    """One mock with the demo fixture, real-time clock, default options."""
+    return start_mock()
 
 
 @pytest.fixture(scope="session")

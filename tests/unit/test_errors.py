@@ -8,7 +8,8 @@ import yaml
 from mock_server.domain import errors
 
 CONTRACT = Path(__file__).resolve().parents[2] / "openapi" / "components" / "schemas" / "ErrorCode.yaml"
-CONTROL_ONLY = {"workspace_not_found", "checkout_not_pending", "no_show_not_allowed"}
+CONTROL_ONLY = {"workspace_not_found", "checkout_not_pending", "no_show_not_allowed", "event_not_found", "webhook_not_found",
+                "webhook_not_configured"}
 
 
 def contract_codes() -> dict[str, int]:
