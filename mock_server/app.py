@@ -20,6 +20,7 @@ from connexion.resolver import Resolver
 
 from .api import errors
 from .api.calendar import CalendarApi
+from .api.checkout import CheckoutPage
 from .api.contract import Contract, ContractCheck, ServedDocument
 from .api.control import ControlApi
 from .api.pipeline import RateLimit, RequestFrame, bind
@@ -95,7 +96,7 @@ def create_app(
     # Webhook delivery subscribes to the backend's events; it runs on the server's event loop.
     webhooks = WebhookDispatcher(backend)
     handlers = {**CalendarApi(backend).operations(), **ControlApi(backend).operations(),
-                **WebhookControlApi(backend, webhooks).operations()}
+                **WebhookControlApi(backend, webhooks).operations(), **CheckoutPage(backend).operations()}
     schemas = SchemaCache()
     app = TunedAsyncApp(
         __name__,

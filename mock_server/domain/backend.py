@@ -15,6 +15,7 @@ from .errors import (
     INVALID_TOKEN_CHALLENGE,
     AuthInvalid,
     AuthScopeInsufficient,
+    BookingNotFound,
     EventNotFound,
     InvalidRequest,
     RoomNotFound,
@@ -336,6 +337,14 @@ class Backend:
         if not isinstance(self.clock, MockClock):
             raise InvalidRequest("This mock runs on the system clock, which cannot be moved.", param="clock")
         return self.clock
+
+    def checkout_booking(self, booking_id: str) -> Booking:
+        """The booking behind a `checkout_url` (any workspace's: the link is the payer's credential)."""
+        self.catch_up()
+        booking = self.store.bookings.get(booking_id)
+        if booking is None:
+            raise BookingNotFound(f"No booking {booking_id}.")
+        return booking
 
     def complete_checkout(self, booking_id: str) -> Booking:
         self.catch_up()
