@@ -1,0 +1,67 @@
+"""Headless Chromium (Debian's, at /usr/bin/chromium) driven by Playwright, against a live mock.
+
+A browser test never skips silently: without Chromium (or Playwright) it FAILS, naming the fix,
+unless LITEHQ_SKIP_BROWSER_TESTS=1 says to skip it knowingly. `.ci/run` installs Chromium, so CI
+always runs it.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+# Without these, Chromium reaches for Google's services at start, which this network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+OPT_OUT = "LITEHQ_SKIP_BROWSER_TESTS"
+
+
+def _load_harness():  # type: ignore[no-untyped-def]
+    # tests/ is not a package; the conformance tests' mock launcher is loaded by path.
+    path = Path(__file__).resolve().parent.parent / "conformance" / "conformance_harness.py"
+    if "conformance_harness" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("conformance_harness", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["conformance_harness"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["conformance_harness"]
+
+
+harness = _load_harness()
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get(OPT_OUT, "").strip() == "1":
+        pytest.skip(f"{reason} ({OPT_OUT}=1)")
+    pytest.fail(f"{reason}. Install it (`apt-get install -y --no-install-recommends chromium`, as .ci/run does; "
+                f"Playwright comes with `make venv`), or set {OPT_OUT}=1 to skip the browser tests knowingly.", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:  # type: ignore[no-untyped-def]
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        _unavailable(f"Chromium is not at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright for Python is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def live_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    mock = harness.MockProcess(tmp_path_factory.mktemp("browser-mock") / "mock.log").start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
