@@ -89,19 +89,24 @@ def node_available() -> bool:
     return shutil.which("node") is not None and shutil.which("npm") is not None
 
 
-def node_tools() -> Path:
-    """sdk/node_modules/.bin, after `npm ci` if the lock file changed since the last install."""
+def npm_install(package_dir: Path, bins: tuple[str, ...]) -> Path:
+    """package_dir/node_modules/.bin, after `npm ci` if its lock file changed since the last install."""
     if not node_available():
         raise NodeMissing(NODE_HINT)
-    lock = SDK_DIR / "package-lock.json"
-    stamp = SDK_DIR / "node_modules" / ".litehq-lock-sha1"
+    lock = package_dir / "package-lock.json"
+    stamp = package_dir / "node_modules" / ".litehq-lock-sha1"
     digest = hashlib.sha1(lock.read_bytes()).hexdigest()
-    bin_dir = SDK_DIR / "node_modules" / ".bin"
+    bin_dir = package_dir / "node_modules" / ".bin"
     installed = stamp.is_file() and stamp.read_text().strip() == digest
-    if not (installed and (bin_dir / "openapi-typescript").exists() and (bin_dir / "tsc").exists()):
-        _run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SDK_DIR, timeout=300)
+    if not (installed and all((bin_dir / name).exists() for name in bins)):
+        _run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=package_dir, timeout=300)
         stamp.write_text(digest + "\n")
     return bin_dir
+
+
+def node_tools() -> Path:
+    """sdk/node_modules/.bin with openapi-typescript and tsc."""
+    return npm_install(SDK_DIR, ("openapi-typescript", "tsc"))
 
 
 def generate_typescript(out_dir: Path = OUT / "typescript", bundle: Path = BUNDLE) -> Path:

@@ -86,6 +86,12 @@ def start_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
 
 
 @pytest.fixture(scope="session")
+def free_port():  # type: ignore[no-untyped-def]
+    """free_port() → a port nothing listens on at 127.0.0.1."""
+    return harness.free_port
+
+
+@pytest.fixture(scope="session")
 def live_mock(start_mock):  # type: ignore[no-untyped-def]
     """One mock with the demo fixture, real-time clock, default options."""
     return start_mock()
