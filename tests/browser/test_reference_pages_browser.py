@@ -1,9 +1,9 @@
-"""The mock's reference pages, rendered by headless Chromium: every operation of each document is on
-its page, the 3.1 document renders as 3.1, and the page loads nothing from outside the mock."""
+"""The mock's reference pages (/docs, /_mock/docs) in headless Chromium (fixtures: tests/browser/conftest.py):
+every operation of each document is on its page, the 3.1 document renders as 3.1, and the page loads
+nothing from outside the mock."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,7 +13,6 @@ from tools import sdk
 pytestmark = pytest.mark.browser
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 
 
 def operations(document: dict) -> list[tuple[str, str, str]]:
@@ -25,18 +24,6 @@ def operations(document: dict) -> list[tuple[str, str, str]]:
                 if method in item:
                     found.append((method.upper(), name, item[method]["operationId"]))
     return found
-
-
-@pytest.fixture(scope="module")
-def browser(chromium) -> Iterator:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def render(browser, url: str, expected: int) -> tuple[list[dict], list[str], list[str], object]:  # type: ignore[no-untyped-def]
@@ -89,18 +76,3 @@ def test_reference_page_renders_every_operation_of_its_document(browser, live_mo
         assert any(url.endswith("/docs/assets/swagger-ui-bundle.js") for url in requested)
     finally:
         page.close()
-
-
-def test_reference_pages_are_plain_http_outside_the_api(live_mock):
-    """Served without the API's frame; other methods and unknown paths get the API's own 404."""
-    page = httpx.get(f"{live_mock.url}/docs", timeout=5)
-    assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
-    assert "X-RateLimit-Limit" not in page.headers
-    served = httpx.get(f"{live_mock.url}/docs/openapi.json", timeout=5).json()
-    assert served["servers"][0]["url"] == "/"  # "Try it out" talks to this mock
-    assert {k: v for k, v in served.items() if k != "servers"} == {
-        k: v for k, v in json.loads(sdk.BUNDLE.read_text(encoding="utf-8")).items() if k != "servers"}
-    assert httpx.get(f"{live_mock.url}/docs/", timeout=5).headers["location"] == "/docs"
-    assert httpx.head(f"{live_mock.url}/docs/assets/swagger-ui.css", timeout=5).headers["content-type"].startswith("text/css")
-    for response in (httpx.post(f"{live_mock.url}/docs", timeout=5), httpx.get(f"{live_mock.url}/docs/assets/index.html", timeout=5)):
-        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
