@@ -74,19 +74,9 @@ class MockProcess:
 
 # Defects of the mock the suite finds, each stated precisely. A scenario listed here may fail
 # against the mock; tests check that it still does, so a fixed mock prompts removing the entry.
-CONTROL_CHARACTER_ROUTE = (
-    "mock: a path whose {id} segment holds a control character (GET /v1/bookings/bk_line%0Abreak) answers "
-    "404 not_found 'No such route.' without X-RateLimit-*/RateLimit headers (mock_server/api/routes.py refuses "
-    "control characters, commit 4ca083f); the contract documents only 400 invalid_request and 404 "
-    "booking_not_found for getBooking, both with the quota headers, and other malformed ids get 400 param=id"
-)
-KNOWN_FINDINGS: dict[str, str] = {
-    "test_malformed_booking_id_is_a_documented_error_of_the_operation_not_an_unknown_route": CONTROL_CHARACTER_ROUTE,
-}
+KNOWN_FINDINGS: dict[str, str] = {}
 # The same defects as Schemathesis meets them by chance: (request pattern, finding).
-KNOWN_GENERATED_DEFECTS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^[A-Z]+ \S*/v1/(bookings|rooms)/[^?\s]*%(0[0-9A-Fa-f]|1[0-9A-Fa-f]|7[Ff])"), CONTROL_CHARACTER_ROUTE),
-]
+KNOWN_GENERATED_DEFECTS: list[tuple[re.Pattern[str], str]] = []
 
 
 def unexpected_failures(result):  # type: ignore[no-untyped-def]

@@ -199,5 +199,13 @@ async def test_set_clock_beyond_year_9000_returns_400(client):
     assert_error(await client.put("/_mock/clock", json={"now": "9999-12-31T23:59:00Z"}), 400, "invalid_request", "now")
 
 
-async def test_any_path_with_control_characters_returns_404(client):
-    assert_error(await client.get("/v1/bookings/%0A", headers=RW), 404, "not_found")
+async def test_get_booking_with_control_characters_in_the_id_returns_400_naming_id(client):
+    # The id is routed like any other and fails the contract's id pattern, quota headers and all.
+    for raw in ("%0A", "bk_line%0Abreak", "%00", "bk_x%7F"):
+        response = await client.get(f"/v1/bookings/{raw}", headers=RW)
+        assert_error(response, 400, "invalid_request", "id")
+        assert "X-RateLimit-Remaining" in response.headers
+
+
+async def test_path_with_control_characters_outside_any_route_returns_404(client):
+    assert_error(await client.get("/v1/bookings%0A", headers=RW), 404, "not_found")
