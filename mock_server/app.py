@@ -23,6 +23,7 @@ from .api.calendar import CalendarApi
 from .api.checkout import CheckoutPage
 from .api.contract import Contract, ContractCheck, ServedDocument
 from .api.control import ControlApi
+from .api.fastpath import CompiledOperations
 from .api.pipeline import RateLimit, RequestFrame, bind
 from .api.routes import RouteTable
 from .api.security import security_map
@@ -59,10 +60,12 @@ def create_app(
     public_url: str = "http://127.0.0.1:8080",
     backend: Backend | None = None,
     documents: tuple[dict, dict] | None = None,
+    fast_path: bool = True,
 ) -> AsyncApp:
     """Build the ASGI app. `validate_responses=True` checks every response against the contract
     (and records violations in `app.contract_violations`); the test suite always turns it on.
-    `documents` (from `load_documents()`) saves re-reading the YAML when many apps are built."""
+    `documents` (from `load_documents()`) saves re-reading the YAML when many apps are built.
+    `fast_path=False` leaves every request to Connexion's own stack (api/fastpath.py)."""
     allow_openapi_31()
     backend = backend or Backend(fixture=fixture, clock=clock, seed=seed, public_url=public_url, rate_limit=rate_limit)
     calendar_doc, control_doc = documents or load_documents()
@@ -88,6 +91,10 @@ def create_app(
         LifespanMiddleware,
         ContextMiddleware,
     ]
+    if fast_path:
+        # The Calendar API's operations, compiled once from the stack below (api/fastpath.py).
+        compiled = bind(CompiledOperations, backend=backend, skip_base_paths=(CONTROL_BASE_PATH,))
+        middlewares.insert(middlewares.index(ExceptionMiddleware) + 1, compiled)
     if validate_responses:
         middlewares.insert(0, bind(ContractCheck, contract=contract, violations=violations))
     # Outermost, outside the API's pipeline: the reference pages at /docs and /_mock/docs.

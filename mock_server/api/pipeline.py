@@ -99,13 +99,17 @@ class RateLimit:
         self.backend = backend
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state: RequestState | None = scope.get(SCOPE_KEY)
-        if state is not None and state.principal is not None:
-            principal = state.principal
-            # RateLimited carries its own headers; on success they ride along on whatever comes next.
-            admitted = self.backend.rate_limiter.admit(principal.workspace.id, principal.token.token, principal.workspace.rate_limit)
-            state.rate_headers = admitted.headers()
+        take_token(self.backend, scope.get(SCOPE_KEY))
         await self.app(scope, receive, send)
+
+
+def take_token(backend: Backend, state: RequestState | None) -> None:
+    """Charge an authenticated request to its workspace's bucket (or raise RateLimited)."""
+    if state is not None and state.principal is not None:
+        principal = state.principal
+        # RateLimited carries its own headers; on success they ride along on whatever comes next.
+        admitted = backend.rate_limiter.admit(principal.workspace.id, principal.token.token, principal.workspace.rate_limit)
+        state.rate_headers = admitted.headers()
 
 
 def bind(cls: type, **options) -> Callable[[ASGIApp], ASGIApp]:

@@ -13,7 +13,17 @@ import functools
 from connexion import AsyncApp
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.decorators import StarletteDecorator
+from connexion.uri_parsing import OpenAPIURIParser
 from starlette.types import Receive, Scope, Send
+
+
+class CachedURIParser(OpenAPIURIParser):
+    """Connexion's OpenAPI URI parser, with `param_schemas` built once instead of on every access
+    (it is read for every query key of every request; the definitions never change)."""
+
+    @functools.cached_property
+    def param_schemas(self):
+        return super().param_schemas
 
 
 class _DecoratedOnce(AsyncOperation):
@@ -40,6 +50,7 @@ class _ASGIApp(AsyncASGIApp):
 
 class TunedAsyncApp(AsyncApp):
     def __init__(self, import_name: str, **kwargs) -> None:
+        kwargs.setdefault("uri_parser_class", CachedURIParser)
         super().__init__(import_name, **kwargs)
         # Swap the innermost app before any API is added (they are added when the stack is built).
         self._middleware_app = _ASGIApp()

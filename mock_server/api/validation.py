@@ -83,7 +83,10 @@ class _ParameterValidator:
             self._by_location[parameter["in"]].append(parameter)
 
     def validate(self, scope: Scope) -> None:
-        request = ConnexionRequest(scope, uri_parser=self._uri_parser)
+        self.validate_request(ConnexionRequest(scope, uri_parser=self._uri_parser))
+
+    def validate_request(self, request: ConnexionRequest) -> None:
+        """Validate the parameters of a request parsed with this operation's URI parser."""
         sources = {
             "query": request.query_params if self._by_location.get("query") else {},
             "path": request.path_params,

@@ -1,0 +1,267 @@
+"""The hot path: each Calendar API operation's request pipeline, assembled once from Connexion's own parts.
+
+Connexion sends every request through routing, security, our rate limit, request validation,
+context and its handler decorators, and rebuilds on every request what depends only on the
+operation: URI parsers, parameter validators, decorated handlers, the handler's signature, the
+pythonic names of its arguments. Together that is ~80 % of a list request (py-spy, see README
+"Performance"). `CompiledOperations` sits just inside Connexion's exception handling and, for a
+request to a compiled operation, runs the same steps in the same order with the objects Connexion
+built at start-up for that operation:
+
+    security    the operation's SecurityOperation.verification_fn (our scoped bearer handler)
+    rate limit  take_token(), as the RateLimit middleware does
+    parameters  Connexion's URI parser (path, query, coercion) and our validator from validator_map
+    media type  the RequestValidationOperation's own extract/validate
+    body        our body validator from validator_map, as RequestValidationOperation calls it
+    context     the four context variables ContextMiddleware sets
+    handler     kwargs from Connexion's get_arguments (with a memoised `pythonic`), and the
+                response converted as Connexion's response decorator converts it
+
+Whatever a step raises propagates to the same exception handlers as before, so errors are
+rendered by the same code. Requests that are not plain — HEAD, form-encoded bodies (which
+Connexion's parameter decorator parses even on GET), operations whose handler takes a body,
+**kwargs or files — and every other operation (the control API) continue down Connexion's own
+stack unchanged. Start-up fails loudly if the middleware stack is not the one this module
+replicates, so a middleware added later is never silently bypassed.
+
+`create_app(fast_path=False)` sends everything through Connexion; tests/mock/test_fast_path.py
+sends the same requests to both and requires byte-identical responses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+from dataclasses import dataclass
+
+from connexion.context import _context, _operation, _receive, _scope
+from connexion.decorators.parameter import CONTEXT_NAME, get_arguments, pythonic, unwrap_decorators
+from connexion.decorators.response import AsyncResponseDecorator
+from connexion.frameworks.starlette import Starlette, starlettify_path
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware.abstract import ROUTING_CONTEXT
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.utils import inspect_function_arguments, is_nullable
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..domain.backend import Backend
+from .pipeline import RateLimit, take_token
+from .state import SCOPE_KEY
+
+log = logging.getLogger("connexion.middleware.validation")
+
+# The part of Connexion's stack this module stands in for, outermost first.
+REPLICATED_STACK = (RoutingMiddleware, SecurityMiddleware, RateLimit, RequestValidationMiddleware, LifespanMiddleware, ContextMiddleware)
+
+# `pythonic` (regexes and inflection) is a pure function of the name; Connexion calls it for every
+# argument of every request. Memoised, bounded: unknown query keys come from clients.
+_pythonic = functools.lru_cache(maxsize=4096)(pythonic)
+
+
+class StackMismatch(RuntimeError):
+    pass
+
+
+@dataclass(slots=True)
+class _Route:
+    pattern: re.Pattern
+    convertors: dict
+    operation: CompiledOperation
+
+
+class CompiledOperation:
+    """One operation's pipeline, holding the objects each Connexion middleware built for it."""
+
+    def __init__(self, *, backend: Backend, base_path: str, security, validation, context, handler) -> None:
+        self.backend = backend
+        self.base_path = base_path
+        self.operation_id = handler.operation_id
+        self.routing = {"api_base_path": base_path, "operation_id": self.operation_id}
+        # security: Connexion skips operations without a security requirement
+        self.verify = security.verification_fn if security.security else None
+        # validation: what RequestValidationOperation builds per request, built once
+        self.validation = validation
+        spec_operation = validation._operation
+        self.spec_operation = spec_operation
+        self.uri_parser = spec_operation.uri_parser_class(spec_operation.parameters, spec_operation.body_definition())
+        self.parameters = validation._validator_map["parameter"](
+            spec_operation.parameters,
+            uri_parser=self.uri_parser,
+            strict_validation=validation.strict_validation,
+            security_query_params=validation.security_query_params,
+        )
+        self.body_validators = validation._validator_map["body"]
+        # context and handler: what ContextOperation and the handler's decorators use
+        self.context_operation = context.operation
+        self.function = handler._fn
+        self.arguments, self.has_kwargs = inspect_function_arguments(unwrap_decorators(self.function))
+        self.responses = AsyncResponseDecorator(framework=Starlette, jsonifier=handler.jsonifier)
+
+    @classmethod
+    def supports(cls, handler, context_operation) -> bool:
+        """Handlers whose arguments Connexion fills only from path and query parameters."""
+        function = handler._fn
+        if not asyncio.iscoroutinefunction(function) or not handler.pythonic_params:
+            return False
+        arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(function))
+        if has_kwargs or CONTEXT_NAME in arguments:
+            return False
+        # A handler taking the body gets it read and passed by Connexion's decorator: leave it to that.
+        return _pythonic(context_operation.body_name(None)) not in arguments
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, path_params: dict) -> None:
+        # Routing (RoutingOperation): path parameters and the routing context on the scope.
+        scope.setdefault("path_params", {}).update(path_params)
+        scope.setdefault("extensions", {}).setdefault(ROUTING_CONTEXT, {}).update(self.routing)
+
+        # Security (SecurityOperation).
+        if self.verify is not None:
+            await self.verify(ConnexionRequest(scope))
+
+        # Rate limit (RateLimit).
+        take_token(self.backend, scope.get(SCOPE_KEY))
+
+        # Request validation (RequestValidationOperation): parameters, media type, body.
+        request = ConnexionRequest(scope, uri_parser=self.uri_parser)
+        self.parameters.validate_request(request)
+        validation = self.validation
+        mime_type, encoding = validation.extract_content_type(scope["headers"])
+        validation.validate_mime_type(mime_type)
+        operation = self.spec_operation
+        schema = operation.body_schema(mime_type)
+        if schema:
+            try:
+                body_validator = self.body_validators[mime_type]
+            except KeyError:
+                log.info(f"Skipping validation. No validator registered for content type: {mime_type}.")
+            else:
+                validator = body_validator(
+                    schema=schema,
+                    required=operation.request_body.get("required", False),
+                    nullable=is_nullable(operation.body_definition(mime_type)),
+                    encoding=encoding,
+                    strict_validation=validation.strict_validation,
+                    uri_parser=self.uri_parser,
+                )
+                receive, scope = await validator.wrap_receive(receive, scope=scope)
+
+        # Context (ContextOperation).
+        context = scope.get("extensions", {}).get("connexion_context", {})
+        _context.set(context)
+        _operation.set(self.context_operation)
+        _receive.set(receive)
+        _scope.set(scope)
+
+        # Handler (the parameter decorator's prep_kwargs, then the response decorator).
+        kwargs = get_arguments(
+            self.context_operation,
+            path_params=request.path_params,
+            query_params=request.query_params,
+            body=None,
+            files={},
+            arguments=self.arguments,
+            has_kwargs=False,
+            sanitize=_pythonic,
+            content_type=request.mimetype,
+        )
+        kwargs = {_pythonic(k): v for k, v in kwargs.items()}
+        for key, value in context.items():
+            if key in self.arguments:
+                kwargs[key] = value
+        result = await self.function(**kwargs)
+        if Starlette.is_framework_response(result):
+            response = result
+        elif isinstance(result, ConnexionResponse):
+            response = Starlette.connexion_to_framework_response(result)
+        else:
+            response = self.responses.build_framework_response(result)
+        await response(scope, receive, send)
+
+
+class CompiledOperations:
+    """Middleware: compiled operations for plain requests, Connexion's stack for everything else."""
+
+    def __init__(self, app: ASGIApp, *, backend: Backend, skip_base_paths: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.backend = backend
+        self.skip_base_paths = skip_base_paths
+        self._static: dict[tuple[str, str], CompiledOperation] | None = None
+        self._templated: dict[str, list[_Route]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if self._static is None:
+                self.compile()
+            method = scope["method"]
+            path = scope["path"]
+            compiled = self._static.get((method, path))
+            path_params: dict = {}
+            if compiled is None:
+                for route in self._templated.get(method, ()):
+                    match = route.pattern.match(path)
+                    if match is not None:
+                        compiled = route.operation
+                        path_params = {k: route.convertors[k].convert(v) for k, v in match.groupdict().items()}
+                        break
+            if compiled is not None and not _form_encoded(scope):
+                await compiled(scope, receive, send, path_params)
+                return
+        await self.app(scope, receive, send)
+
+    def compile(self) -> None:
+        """Collect, per operation, the objects each replicated middleware built for it."""
+        stack, app = [], self.app
+        for expected in REPLICATED_STACK:
+            if not isinstance(app, expected):
+                raise StackMismatch(
+                    f"mock_server/api/fastpath.py replicates {[c.__name__ for c in REPLICATED_STACK]} but found "
+                    f"{type(app).__name__} where {expected.__name__} should be; update CompiledOperations."
+                )
+            stack.append(app)
+            app = app.next_app if isinstance(app, LifespanMiddleware) else app.app
+        routing, security, _, validation, _, context = stack
+        handlers = app  # the innermost app: Connexion's AsyncASGIApp (ours, tuning._ASGIApp)
+        static: dict[tuple[str, str], CompiledOperation] = {}
+        templated: dict[str, list[_Route]] = {}
+        for base_path in handlers.apis:
+            if base_path in self.skip_base_paths:
+                continue
+            for handler_api, security_api, validation_api, context_api in zip(
+                handlers.apis[base_path], security.apis[base_path], validation.apis[base_path], context.apis[base_path], strict=True
+            ):
+                for path, methods in handler_api.specification.get("paths", {}).items():
+                    for method, spec in methods.items():
+                        operation_id = spec.get("operationId") if isinstance(spec, dict) else None
+                        handler = handler_api.operations.get(operation_id)
+                        if handler is None:
+                            continue
+                        context_operation = context_api.operations[operation_id]
+                        if not CompiledOperation.supports(handler, context_operation.operation):
+                            continue
+                        compiled = CompiledOperation(
+                            backend=self.backend, base_path=base_path, security=security_api.operations[operation_id],
+                            validation=validation_api.operations[operation_id], context=context_operation, handler=handler,
+                        )
+                        template = base_path + starlettify_path(path)
+                        if "{" in template:
+                            pattern, _, convertors = compile_path(template)
+                            templated.setdefault(method.upper(), []).append(_Route(pattern, convertors, compiled))
+                        else:
+                            static[(method.upper(), template)] = compiled
+        self._templated = templated
+        self._static = static
+
+
+def _form_encoded(scope: Scope) -> bool:
+    """Form bodies are parsed by Connexion's parameter decorator whatever the operation; leave them to it."""
+    for name, value in scope["headers"]:
+        if name.lower() == b"content-type" and b"form" in value.lower():
+            return True
+    return False
