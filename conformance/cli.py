@@ -20,7 +20,7 @@ Every option can also be given as an environment variable (shown in brackets), w
 `make conformance BASE_URL=… TOKEN=…` passes them."""
 
 EPILOG = """\
-areas: generated (Schemathesis), errors, auth, pagination, idempotency, rate_limits, lifecycle, availability.
+areas: generated (Schemathesis), errors, auth, pagination, idempotency, rate_limits, lifecycle, availability, webhooks.
 Optional tokens unlock scenarios; without them those scenarios are skipped and the report says which input
 would run them. Against the mock (`make mock`) the control API at /_mock is found and used automatically:
 it resets state before each area, pays checkouts, moves the clock, shrinks a bucket, and lends the demo
@@ -52,6 +52,14 @@ def parser() -> argparse.ArgumentParser:
     tokens.add_argument("--revoked-token", default=_env("REVOKED_TOKEN"), help="a revoked token: 401 for revoked keys [REVOKED_TOKEN]")
     tokens.add_argument("--rate-limit-token", default=_env("RATE_LIMIT_TOKEN"), help="token whose bucket the suite may exhaust: 429 scenarios [RATE_LIMIT_TOKEN]")
     tokens.add_argument("--member-id", default=_env("MEMBER_ID"), help="a member (mem_…) of TOKEN's workspace: member/company filters [MEMBER_ID]")
+    tokens.add_argument("--webhook-listen", default=_env("WEBHOOK_LISTEN"), metavar="HOST:PORT",
+                        help="receive webhooks here: the deployment must already POST TOKEN's workspace's events to a URL that "
+                        "reaches this address (without it, against a mock, the suite listens on 127.0.0.1 and registers "
+                        "itself through the control API) [WEBHOOK_LISTEN]")
+    tokens.add_argument("--webhook-secret", default=_env("WEBHOOK_SECRET"), metavar="whsec_…",
+                        help="secret of that endpoint, to verify LiteHQ-Signature [WEBHOOK_SECRET]")
+    tokens.add_argument("--webhook-wait", type=float, default=float(_env("WEBHOOK_WAIT", "30") or 30),
+                        help="seconds to wait for expected webhook deliveries and retries [WEBHOOK_WAIT]")
     run_opts = p.add_argument_group("what to run")
     run_opts.add_argument("--profile", choices=PROFILES, default=_env("PROFILE", "full"),
                           help="full: everything; safe: read operations only, never creates data (for production) [PROFILE]")
@@ -86,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(
             base_url=args.base_url, token=args.token, readonly_token=args.readonly_token, other_token=args.other_token,
             nostripe_token=args.nostripe_token, revoked_token=args.revoked_token, rate_limit_token=args.rate_limit_token,
-            member_id=args.member_id, profile=args.profile, max_examples=args.max_examples,
+            member_id=args.member_id, webhook_listen=args.webhook_listen, webhook_secret=args.webhook_secret,
+            webhook_wait_s=args.webhook_wait, profile=args.profile, max_examples=args.max_examples,
             areas=tuple(a.strip() for a in args.areas.split(",") if a.strip()), report_dir=args.report_dir, spec=args.spec,
             use_control=not args.no_control, timeout_s=args.timeout, max_requests=args.max_requests, max_time_s=args.max_time,
             generated_max_time_s=args.generated_max_time, workers=args.workers, seed=args.seed, quiet=args.quiet,

@@ -83,6 +83,17 @@ class MockControl:
     def fail_checkout(self, booking_id: str) -> None:
         self._call("POST", f"/bookings/{booking_id}/checkout/fail")
 
+    def mark_no_show(self, booking_id: str) -> None:
+        self._call("POST", f"/bookings/{booking_id}/no-show")
+
+    # -- webhooks -----------------------------------------------------------------------------
+    def set_webhook(self, workspace_id: str, url: str, secret: str, **retry: int) -> None:
+        """Register the workspace's endpoint (retry settings: max_attempts, base_delay_ms, max_delay_ms, timeout_ms)."""
+        self._call("PUT", f"/workspaces/{workspace_id}/webhook", {"url": url, "secret": secret, **retry})
+
+    def remove_webhook(self, workspace_id: str) -> None:
+        self._call("DELETE", f"/workspaces/{workspace_id}/webhook")
+
     # -- workspaces ---------------------------------------------------------------------------
     def workspaces(self) -> list[WorkspaceTokens]:
         body = self._call("GET", "/workspaces")

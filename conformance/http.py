@@ -72,7 +72,7 @@ class Exchange:
     def describe(self) -> str:
         """Request and response as a person reads them in a failure report."""
         sent = [f"{self.method} {self.path}"]
-        for name in ("authorization", "content-type", "idempotency-key"):
+        for name in ("authorization", "content-type", "idempotency-key", "litehq-signature", "litehq-event-id", "litehq-event-type"):
             if name in self.request_headers:
                 sent.append(f"  {name}: {self.request_headers[name]}")
         if self.request_body:

@@ -63,6 +63,7 @@ def run(settings: Settings, stream: TextIO = sys.stdout) -> RunResult:
     contract = Contract.load(settings.spec)
     deployment = Deployment(settings.base_url, settings.token, timeout_s=settings.timeout_s, max_requests=settings.max_requests)
     control = None
+    world = None
     try:
         if not _preflight(deployment, result):
             return result
@@ -92,6 +93,8 @@ def run(settings: Settings, stream: TextIO = sys.stdout) -> RunResult:
             result.notes.append(f"{deployment.unexpected_429s} request(s) met an unexpected 429 (another client of the workspace?); "
                                 "the suite waited retry_after_ms and retried once")
     finally:
+        if world is not None:
+            world.close()
         result.requests = deployment.requests_sent + sum(a.requests for a in result.areas if a.area == "generated")
         result.duration_s = time.monotonic() - started
         deployment.close()

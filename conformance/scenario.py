@@ -26,6 +26,11 @@ class Need(enum.Enum):
         "needs the mock control API (GET BASE_URL/_mock/clock must answer) to pay checkouts and move the "
         "clock; this deployment does not expose it"
     )
+    WEBHOOKS = (
+        "needs a way to receive webhooks: register an endpoint for TOKEN's workspace whose URL reaches this machine, "
+        "then pass WEBHOOK_LISTEN=host:port and WEBHOOK_SECRET=whsec_… (--webhook-listen, --webhook-secret); or point "
+        "BASE_URL at a mock with the control API (/_mock), where the suite registers its own receiver"
+    )
     MEMBER = (
         "needs a member of TOKEN's workspace: pass MEMBER_ID=mem_… (--member-id); no member booking is listed "
         "and the docs' example member does not exist here"

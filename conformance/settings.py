@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conformance.contract import DEFAULT_SPEC
 
-AREAS = ("generated", "errors", "auth", "pagination", "idempotency", "rate_limits", "lifecycle", "availability")
+AREAS = ("generated", "errors", "auth", "pagination", "idempotency", "rate_limits", "lifecycle", "availability", "webhooks")
 PROFILES = ("full", "safe")
 
 
@@ -18,6 +18,15 @@ def normalize_base_url(url: str) -> str:
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"BASE_URL must start with http:// or https://, got {url!r}")
     return url
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """`HOST:PORT` (or `[v6]:PORT`, or just `PORT` for 127.0.0.1) where the webhook receiver listens."""
+    host, _, port = text.strip().rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"WEBHOOK_LISTEN must be HOST:PORT, e.g. 0.0.0.0:9000; got {text!r}")
+    return host, int(port)
 
 
 @dataclass
@@ -32,6 +41,10 @@ class Settings:
     revoked_token: str | None = None
     rate_limit_token: str | None = None
     member_id: str | None = None
+    # Where the suite listens for webhooks the operator registered ("HOST:PORT"), and their secret.
+    webhook_listen: str | None = None
+    webhook_secret: str | None = None
+    webhook_wait_s: float = 30.0
     profile: str = "full"
     max_examples: int = 8
     areas: tuple[str, ...] = AREAS
@@ -59,6 +72,10 @@ class Settings:
         unknown_phases = set(self.generated_phases) - {"examples", "coverage", "fuzzing", "stateful"}
         if unknown_phases:
             raise ValueError(f"unknown Schemathesis phase(s) {', '.join(sorted(unknown_phases))}")
+        if self.webhook_listen is not None:
+            parse_listen(self.webhook_listen)
+            if not self.webhook_secret:
+                raise ValueError("WEBHOOK_LISTEN needs WEBHOOK_SECRET, the whsec_… secret of the endpoint registered for it")
         if not self.token:
             raise ValueError("TOKEN is required (a read+write token of the workspace under test; read-only is enough with PROFILE=safe)")
 

@@ -185,9 +185,13 @@ class WebhookReceiver:
                 return self.rfile.read(length)
 
             def _answer(self, status: int, text: bytes) -> None:
+                # One delivery per connection: a kept-alive connection would outlive stop(), and the
+                # sender's next delivery would land on a receiver that is meant to be down.
+                self.close_connection = True
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(text)))
+                self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(text)
 

@@ -134,6 +134,8 @@ class World:
         self._member_probed = False
         self.clock_offset_s = 0.0
         self.created: list[tuple[str, str]] = []
+        # The webhook area's receiver (conformance/webhook_receiver.py), stopped by close().
+        self.webhook_receiver: Any = None
         # Per-area memo (seeded bookings and the like); emptied when an area starts, since the
         # mock may have been reset in between.
         self.cache: dict[str, Any] = {}
@@ -141,6 +143,12 @@ class World:
         # Far-future days on a shared deployment, so repeated runs rarely meet their own old bookings.
         self._day_offset = 14 if control else random.randint(90, 300)
         self.slots = self._new_allocator()
+
+    def close(self) -> None:
+        """Release what scenarios started (the webhook receiver's port)."""
+        if self.webhook_receiver is not None:
+            self.webhook_receiver.stop()
+            self.webhook_receiver = None
 
     def begin_area(self) -> None:
         self.cache.clear()
@@ -160,6 +168,7 @@ class World:
             Need.REVOKED_TOKEN: bool(self.revoked_token),
             Need.RATE_LIMIT_TOKEN: bool(self.rate_limit_token) or self.may_drive_mock,
             Need.CONTROL: self.may_drive_mock,
+            Need.WEBHOOKS: bool(self.settings.webhook_listen and self.settings.webhook_secret) or self.may_drive_mock,
             Need.MEMBER: bool(self.discover_member()),
         }[need]
 

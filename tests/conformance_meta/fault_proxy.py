@@ -1,6 +1,8 @@
 """A reverse proxy on 127.0.0.1 in front of a live mock that injects named faults, to prove the suite notices them."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import threading
@@ -192,6 +194,44 @@ async def offset_pagination(proxy: FaultProxy, ex: Exchange) -> None:
     ex.set_json(document)
 
 
+# -- webhook faults -------------------------------------------------------------------------------
+# With one of these on, the proxy rewrites the webhook endpoint the suite registers through the control
+# API to its own /_relay/webhook, and passes each delivery on to the suite's receiver, faulted.
+class Delivery:
+    """One webhook delivery passing through the relay."""
+
+    def __init__(self, headers: dict[str, str], body: bytes) -> None:
+        self.headers, self.body = headers, body
+        self.event: dict[str, Any] = json.loads(body)
+        self.forward = True  # False: acknowledge to the mock without passing it on
+
+    def resign(self, secret: str) -> None:
+        self.headers["litehq-signature"] = hmac.new(secret.encode(), self.body, hashlib.sha256).hexdigest()
+
+
+def wrong_webhook_signature(proxy: FaultProxy, delivery: Delivery) -> None:
+    """Deliveries are signed with another secret."""
+    delivery.resign("whsec_notTheEndpointSecret")
+
+
+def drop_webhook_event(proxy: FaultProxy, delivery: Delivery) -> None:
+    """booking.confirmed is acknowledged to the sender but never reaches the receiver."""
+    delivery.forward = delivery.event.get("type") != "booking.confirmed"
+
+
+def malformed_webhook_payload(proxy: FaultProxy, delivery: Delivery) -> None:
+    """The booking in the payload loses its status (correctly re-signed, so only the schema check can tell)."""
+    delivery.event["data"]["object"].pop("status", None)
+    delivery.body = json.dumps(delivery.event).encode()
+    delivery.resign(proxy.webhook_secret or "")
+
+
+WEBHOOK_FAULTS: dict[str, Callable[[FaultProxy, Delivery], None]] = {
+    f.__name__: f for f in (wrong_webhook_signature, drop_webhook_event, malformed_webhook_payload)
+}
+# Held by the relay itself: booking.updated is passed on only after the booking's next event.
+REORDER_WEBHOOKS = "reorder_webhook_events"
+
 # Faults that answer the request themselves instead of changing what the mock answered.
 ANSWERING_FAULTS = {"offset_pagination": offset_pagination}
 
@@ -205,7 +245,7 @@ RESPONSE_FAULTS: dict[str, ResponseFault] = {
               drop_www_authenticate, duplicate_across_pages, drop_item_across_pages, drop_replay_flag, expired_reported_as_pending,
               full_refund_on_partial, hide_bookings_from_busy, feed_status_always_confirmed, list_without_next_cursor)
 }
-FAULTS = {**REQUEST_FAULTS, **RESPONSE_FAULTS, **ANSWERING_FAULTS}
+FAULTS = {**REQUEST_FAULTS, **RESPONSE_FAULTS, **ANSWERING_FAULTS, **WEBHOOK_FAULTS, REORDER_WEBHOOKS: None}
 
 
 class FaultProxy:
@@ -220,6 +260,11 @@ class FaultProxy:
         self.statuses_seen: list[tuple[str, str, int]] = []
         self.last_item: dict[tuple[tuple[str, str], ...], Any] = {}
         self._client: httpx.AsyncClient | None = None
+        # Set by ProxyServer: where the mock can reach the webhook relay.
+        self.public_url = ""
+        self.webhook_target: str | None = None
+        self.webhook_secret: str | None = None
+        self.held: dict[str, Delivery] = {}
 
     def switch(self, *names: str) -> None:
         unknown = set(names) - set(FAULTS)
@@ -229,6 +274,37 @@ class FaultProxy:
         self.methods_seen.clear()
         self.statuses_seen.clear()
         self.last_item.clear()
+        self.held.clear()
+
+    @property
+    def relaying_webhooks(self) -> bool:
+        return bool(self.faults & (set(WEBHOOK_FAULTS) | {REORDER_WEBHOOKS}))
+
+    def _intercept_registration(self, ex: Exchange) -> None:
+        """The suite registers its receiver: remember it, and register the relay in its place."""
+        if ex.method == "PUT" and re.fullmatch(r"/_mock/workspaces/[^/]+/webhook", ex.path) and self.relaying_webhooks:
+            document = json.loads(ex.body)
+            self.webhook_target, self.webhook_secret = document["url"], document.get("secret")
+            document["url"] = f"{self.public_url}/_relay/webhook"
+            ex.body = json.dumps(document).encode()
+
+    async def _relay(self, headers: dict[str, str], body: bytes) -> int:
+        """One delivery from the mock: fault it, pass it on (or not), answer with the receiver's status."""
+        delivery = Delivery({k: v for k, v in headers.items() if k.startswith("litehq-") or k == "content-type"}, body)
+        for name in self.faults & set(WEBHOOK_FAULTS):
+            WEBHOOK_FAULTS[name](self, delivery)
+        if not delivery.forward or self.webhook_target is None:
+            return 200
+        booking_id = delivery.event["data"]["object"]["id"]
+        if REORDER_WEBHOOKS in self.faults and delivery.event.get("type") == "booking.updated":
+            self.held[booking_id] = delivery
+            return 200
+        assert self._client is not None
+        status = (await self._client.post(self.webhook_target, content=delivery.body, headers=delivery.headers)).status_code
+        held = self.held.pop(booking_id, None)
+        if held is not None:
+            await self._client.post(self.webhook_target, content=held.body, headers=held.headers)
+        return status
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
@@ -240,14 +316,20 @@ class FaultProxy:
             if not message.get("more_body"):
                 break
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=30)
+        if scope["path"] == "/_relay/webhook":
+            status = await self._relay(headers, body)
+            await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"2")]})
+            await send({"type": "http.response.body", "body": b"ok"})
+            return
         ex = Exchange(scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), headers, body)
+        self._intercept_registration(ex)
         self.methods_seen.append((ex.method, ex.path))
         tampered = not ex.path.startswith("/_mock")
         if tampered:
             for name in self.faults & set(REQUEST_FAULTS):
                 REQUEST_FAULTS[name](self, ex)
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=30)
         answering = tampered and "offset_pagination" in self.faults and ex.method == "GET" and ex.path == "/v1/bookings"
         if answering:
             await offset_pagination(self, ex)
@@ -278,6 +360,7 @@ class ProxyServer:
     def __init__(self, proxy: FaultProxy, port: int) -> None:
         self.proxy = proxy
         self.url = f"http://127.0.0.1:{port}"
+        proxy.public_url = self.url
         self._server = uvicorn.Server(uvicorn.Config(proxy, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
                                                      access_log=False, date_header=False, server_header=False))
         self._thread = threading.Thread(target=self._server.run, daemon=True)

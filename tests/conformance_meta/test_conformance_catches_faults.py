@@ -41,6 +41,10 @@ FAULTS: dict[str, tuple[str, set[str]]] = {
     "full_refund_on_partial": ("lifecycle", {"test_cancel_refunds_follow_the_policy_full_partial_none"}),
     "hide_bookings_from_busy": ("availability", {"test_busy_lists_pending_and_confirmed_bookings_and_free_is_the_rest"}),
     "feed_status_always_confirmed": ("availability", {"test_feed_has_one_vevent_per_visible_booking_with_its_status"}),
+    "wrong_webhook_signature": ("webhooks", {"test_every_delivery_is_signed_with_the_endpoint_secret"}),
+    "drop_webhook_event": ("webhooks", {"test_each_transition_delivers_its_event_at_least_once"}),
+    "malformed_webhook_payload": ("webhooks", {"test_every_payload_matches_the_contracts_webhook_schema_and_its_headers"}),
+    "reorder_webhook_events": ("webhooks", {"test_events_of_each_booking_arrive_in_the_order_they_happened"}),
 }
 # The rate-limit area's drain scenarios sleep through retry windows; header faults need only these.
 RATE_LIMIT_HEADER_SCENARIOS = ("test_policy_advertises_a_500_burst_refilled_over_300_seconds",
@@ -50,7 +54,7 @@ RATE_LIMIT_HEADER_SCENARIOS = ("test_policy_advertises_a_500_burst_refilled_over
 
 def _settings(deployment: ProxyServer, tmp_path: Path, **overrides: object) -> Settings:
     base = dict(base_url=deployment.url, token=harness.DEMO_TOKEN, report_dir=tmp_path, seed=SEED, quiet=True, member_id="mem_alice",
-                max_examples=3, generated_phases=("examples", "fuzzing"))
+                max_examples=3, generated_phases=("examples", "fuzzing"), webhook_wait_s=3.0)
     return Settings(**{**base, **overrides})  # type: ignore[arg-type]
 
 
