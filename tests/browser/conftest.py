@@ -42,7 +42,9 @@ def _unavailable(reason: str) -> None:
                 f"Playwright comes with `make venv`), or set {OPT_OUT}=1 to skip the browser tests knowingly.", pytrace=False)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is open its event loop counts as running,
+# and every async test after it (anyio, tests/mock/) would fail with "another loop is running".
+@pytest.fixture(scope="module")
 def browser() -> Iterator:  # type: ignore[no-untyped-def]
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
         _unavailable(f"Chromium is not at {CHROMIUM}")
