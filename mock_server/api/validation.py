@@ -19,24 +19,34 @@ from jsonschema.exceptions import ValidationError, best_match
 from starlette.types import Receive, Scope
 
 from ..domain.errors import InvalidRequest
+from .schema_check import Check, compile_check
 from .state import state_of
 
 
 class SchemaCache:
-    """One compiled validator per schema object of the loaded document (they live as long as the app)."""
+    """One compiled validator per schema object of the loaded document (they live as long as the app),
+    and its compiled check (api/schema_check.py), which lets valid instances through without jsonschema."""
 
     def __init__(self) -> None:
-        self._validators: dict[int, tuple[dict, Draft202012Validator]] = {}
+        self._validators: dict[int, tuple[dict, Draft202012Validator, Check | None]] = {}
 
-    def validator(self, schema: dict) -> Draft202012Validator:
+    def _entry(self, schema: dict) -> tuple[dict, Draft202012Validator, Check | None]:
         cached = self._validators.get(id(schema))
         if cached is None or cached[0] is not schema:
-            cached = (schema, Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER))
+            format_checker = Draft202012Validator.FORMAT_CHECKER
+            validator = Draft202012Validator(schema, format_checker=format_checker)
+            cached = (schema, validator, compile_check(schema, format_checker))
             self._validators[id(schema)] = cached
-        return cached[1]
+        return cached
+
+    def validator(self, schema: dict) -> Draft202012Validator:
+        return self._entry(schema)[1]
 
     def first_error(self, schema: dict, instance: Any) -> ValidationError | None:
-        return best_match(self.validator(schema).iter_errors(instance))
+        _, validator, check = self._entry(schema)
+        if check is not None and check(instance):
+            return None
+        return best_match(validator.iter_errors(instance))
 
 
 def error_param(error: ValidationError, prefix: str = "") -> str | None:
