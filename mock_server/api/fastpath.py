@@ -31,13 +31,15 @@ sends the same requests to both and requires byte-identical responses.
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import logging
 import re
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from connexion.context import _context, _operation, _receive, _scope
-from connexion.decorators.parameter import CONTEXT_NAME, get_arguments, pythonic, unwrap_decorators
+from connexion.decorators.parameter import CONTEXT_NAME, _get_query_defaults, _get_val_from_param, pythonic, unwrap_decorators
 from connexion.decorators.response import AsyncResponseDecorator
 from connexion.frameworks.starlette import Starlette, starlettify_path
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -47,7 +49,7 @@ from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
-from connexion.utils import inspect_function_arguments, is_nullable
+from connexion.utils import deep_merge, inspect_function_arguments, is_nullable
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -98,11 +100,19 @@ class CompiledOperation:
             security_query_params=validation.security_query_params,
         )
         self.body_validators = validation._validator_map["body"]
+        # Without a request body, the media-type and body steps do nothing: no `consumes` to check
+        # against, and body_schema() is {} whatever the Content-Type.
+        self.takes_body = bool(spec_operation.request_body)
         # context and handler: what ContextOperation and the handler's decorators use
-        self.context_operation = context.operation
+        self.context_operation = operation = context.operation
         self.function = handler._fn
-        self.arguments, self.has_kwargs = inspect_function_arguments(unwrap_decorators(self.function))
+        self.arguments, _ = inspect_function_arguments(unwrap_decorators(self.function))
         self.responses = AsyncResponseDecorator(framework=Starlette, jsonifier=handler.jsonifier)
+        # get_arguments' per-request lookups, done once: definitions by location and query defaults.
+        self.path_definitions = {p["name"]: p for p in operation.parameters if p["in"] == "path"}
+        self.query_definitions = {p["name"]: p for p in operation.parameters if p["in"] == "query"}
+        self.query_defaults = _get_query_defaults(self.query_definitions)
+        self.copy_defaults = not all(_immutable(v) for v in self.query_defaults.values())
 
     @classmethod
     def supports(cls, handler, context_operation) -> bool:
@@ -111,10 +121,29 @@ class CompiledOperation:
         if not asyncio.iscoroutinefunction(function) or not handler.pythonic_params:
             return False
         arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(function))
-        if has_kwargs or CONTEXT_NAME in arguments:
+        if has_kwargs or CONTEXT_NAME in arguments or context_operation.method.upper() == "TRACE":
             return False
         # A handler taking the body gets it read and passed by Connexion's decorator: leave it to that.
         return _pythonic(context_operation.body_name(None)) not in arguments
+
+    def arguments_for(self, path: dict, query: dict, context: dict) -> dict:
+        """The handler's kwargs, as Connexion's get_arguments and prep_kwargs form them for a handler
+        that takes neither the body, files, **kwargs nor context_ (see `supports`)."""
+        found = {}
+        for name, value in path.items():
+            definition = self.path_definitions.get(name)
+            found[_pythonic(name)] = _get_val_from_param(value, definition) if definition is not None else value
+        merged = copy.deepcopy(self.query_defaults) if self.copy_defaults else dict(self.query_defaults)
+        for name, value in deep_merge(merged, query).items():
+            key = _pythonic(name)
+            definition = self.query_definitions.get(name)
+            if key in self.arguments and definition is not None:
+                found[key] = _get_val_from_param(value, definition)
+        kwargs = {_pythonic(k): v for k, v in found.items()}
+        for key, value in context.items():
+            if key in self.arguments:
+                kwargs[key] = value
+        return kwargs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, path_params: dict) -> None:
         # Routing (RoutingOperation): path parameters and the routing context on the scope.
@@ -128,29 +157,34 @@ class CompiledOperation:
         # Rate limit (RateLimit).
         take_token(self.backend, scope.get(SCOPE_KEY))
 
-        # Request validation (RequestValidationOperation): parameters, media type, body.
-        request = ConnexionRequest(scope, uri_parser=self.uri_parser)
-        self.parameters.validate_request(request)
-        validation = self.validation
-        mime_type, encoding = validation.extract_content_type(scope["headers"])
-        validation.validate_mime_type(mime_type)
-        operation = self.spec_operation
-        schema = operation.body_schema(mime_type)
-        if schema:
-            try:
-                body_validator = self.body_validators[mime_type]
-            except KeyError:
-                log.info(f"Skipping validation. No validator registered for content type: {mime_type}.")
-            else:
-                validator = body_validator(
-                    schema=schema,
-                    required=operation.request_body.get("required", False),
-                    nullable=is_nullable(operation.body_definition(mime_type)),
-                    encoding=encoding,
-                    strict_validation=validation.strict_validation,
-                    uri_parser=self.uri_parser,
-                )
-                receive, scope = await validator.wrap_receive(receive, scope=scope)
+        # Request validation (RequestValidationOperation): parameters, media type, body. The query is
+        # parsed as ConnexionRequest.query_params parses it (Starlette's QueryParams, then the URI
+        # parser), once for validation and arguments both.
+        query_string = scope["query_string"]
+        query = self.uri_parser.resolve_query(_grouped(query_string)) if query_string else {}
+        path = self.uri_parser.resolve_path(scope["path_params"])
+        self.parameters.check(query, path, scope)
+        if self.takes_body:
+            validation = self.validation
+            mime_type, encoding = validation.extract_content_type(scope["headers"])
+            validation.validate_mime_type(mime_type)
+            operation = self.spec_operation
+            schema = operation.body_schema(mime_type)
+            if schema:
+                try:
+                    body_validator = self.body_validators[mime_type]
+                except KeyError:
+                    log.info(f"Skipping validation. No validator registered for content type: {mime_type}.")
+                else:
+                    validator = body_validator(
+                        schema=schema,
+                        required=operation.request_body.get("required", False),
+                        nullable=is_nullable(operation.body_definition(mime_type)),
+                        encoding=encoding,
+                        strict_validation=validation.strict_validation,
+                        uri_parser=self.uri_parser,
+                    )
+                    receive, scope = await validator.wrap_receive(receive, scope=scope)
 
         # Context (ContextOperation).
         context = scope.get("extensions", {}).get("connexion_context", {})
@@ -160,22 +194,7 @@ class CompiledOperation:
         _scope.set(scope)
 
         # Handler (the parameter decorator's prep_kwargs, then the response decorator).
-        kwargs = get_arguments(
-            self.context_operation,
-            path_params=request.path_params,
-            query_params=request.query_params,
-            body=None,
-            files={},
-            arguments=self.arguments,
-            has_kwargs=False,
-            sanitize=_pythonic,
-            content_type=request.mimetype,
-        )
-        kwargs = {_pythonic(k): v for k, v in kwargs.items()}
-        for key, value in context.items():
-            if key in self.arguments:
-                kwargs[key] = value
-        result = await self.function(**kwargs)
+        result = await self.function(**self.arguments_for(path, query, context))
         if Starlette.is_framework_response(result):
             response = result
         elif isinstance(result, ConnexionResponse):
@@ -183,6 +202,22 @@ class CompiledOperation:
         else:
             response = self.responses.build_framework_response(result)
         await response(scope, receive, send)
+
+
+def _immutable(value) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _grouped(query_string: bytes) -> dict[str, list[str]]:
+    """`{key: args.getlist(key) for key in args}` of Starlette's QueryParams, without building it."""
+    grouped: dict[str, list[str]] = {}
+    for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        values = grouped.get(key)
+        if values is None:
+            grouped[key] = [value]
+        else:
+            values.append(value)
+    return grouped
 
 
 class CompiledOperations:

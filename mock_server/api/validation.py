@@ -16,6 +16,7 @@ import orjson
 from connexion.lifecycle import ConnexionRequest
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
+from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
 from ..domain.errors import InvalidRequest
@@ -93,15 +94,14 @@ class _ParameterValidator:
             self._by_location[parameter["in"]].append(parameter)
 
     def validate(self, scope: Scope) -> None:
-        self.validate_request(ConnexionRequest(scope, uri_parser=self._uri_parser))
+        request = ConnexionRequest(scope, uri_parser=self._uri_parser)
+        self.check(request.query_params if self._by_location.get("query") else {}, request.path_params, scope)
 
-    def validate_request(self, request: ConnexionRequest) -> None:
-        """Validate the parameters of a request parsed with this operation's URI parser."""
-        sources = {
-            "query": request.query_params if self._by_location.get("query") else {},
-            "path": request.path_params,
-            "header": request.headers,
-        }
+    def check(self, query: dict, path: dict, scope: Scope) -> None:
+        """Validate parameters already parsed (and coerced) by this operation's URI parser."""
+        sources = {"query": query, "path": path}
+        if self._by_location.get("header"):
+            sources["header"] = Headers(scope=scope)
         for location in ("path", "query", "header"):
             for parameter in self._by_location.get(location, ()):
                 name = parameter["name"]
