@@ -7,9 +7,10 @@ it, leaves with `X-Request-Id` and (once the caller is known) the rate-limit hea
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,11 +42,7 @@ class RequestFrame:
 
         async def framed_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["X-Request-Id"] = state.request_id
-                for name, value in state.rate_headers.items():
-                    if name not in headers:
-                        headers[name] = value
+                stamp(message, state.request_id, state.rate_headers)
             await send(message)
 
         try:
@@ -89,6 +86,43 @@ class RequestFrame:
             return message
 
         return limited_receive
+
+
+_REQUEST_ID = b"x-request-id"
+
+
+@functools.lru_cache(maxsize=64)
+def _header_key(name: str) -> bytes:
+    return name.lower().encode("latin-1")
+
+
+def stamp(message: Message, request_id: str, rate_headers: dict[str, str]) -> None:
+    """Set X-Request-Id and add the rate-limit headers the response does not carry yet.
+
+    The same as `headers = MutableHeaders(scope=message); headers["X-Request-Id"] = request_id`
+    and then `headers[name] = value` for each rate header `not in headers`, in one pass instead of
+    a scan of the header list per name.
+    """
+    stamped = (_REQUEST_ID, request_id.encode("latin-1"))
+    headers = []
+    placed = False
+    for item in message["headers"]:
+        if item[0] == _REQUEST_ID:
+            if not placed:  # the first one is replaced in place, any others dropped
+                headers.append(stamped)
+                placed = True
+        else:
+            headers.append(item)
+    if not placed:
+        headers.append(stamped)
+    if rate_headers:
+        present = {item[0] for item in headers}
+        for name, value in rate_headers.items():
+            key = _header_key(name)
+            if key not in present:
+                headers.append((key, value.encode("latin-1")))
+                present.add(key)
+    message["headers"] = headers
 
 
 class RateLimit:
