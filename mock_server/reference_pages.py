@@ -18,6 +18,7 @@ import json
 from functools import cache
 from html import escape
 from importlib import metadata
+from collections.abc import Awaitable
 from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -124,17 +125,21 @@ class ReferencePages:
         self.assets: dict[str, tuple[str, bytes]] = {}
         self.redirects = {f"{CALENDAR_PAGE}/": CALENDAR_PAGE, f"{CONTROL_PAGE}/": CONTROL_PAGE}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain function that hands back the next app's coroutine: an API request costs one type
+        # check and one `startswith`, and no extra coroutine frame.
         if scope["type"] == "http" and scope["path"].startswith(_PREFIXES) and scope["method"] in ("GET", "HEAD"):
             if (target := self.redirects.get(scope["path"])) is not None:
-                await send({"type": "http.response.start", "status": 308, "headers": [(b"location", target.encode()), (b"content-length", b"0")]})
-                await send({"type": "http.response.body", "body": b""})
-                return
+                return self._redirect(send, target)
             found = self._find(scope["path"])
             if found is not None:
-                await self._answer(scope, send, *found)
-                return
-        await self.app(scope, receive, send)
+                return self._answer(scope, send, *found)
+        return self.app(scope, receive, send)
+
+    @staticmethod
+    async def _redirect(send: Send, target: str) -> None:
+        await send({"type": "http.response.start", "status": 308, "headers": [(b"location", target.encode()), (b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
 
     def _find(self, path: str) -> tuple[str, bytes, str] | None:
         if path in self.pages:
