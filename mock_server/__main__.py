@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         url, secret = backend.startup_webhook
         print(f"webhooks of every workspace → {url}  (secret {secret}; {policy.max_attempts} attempts, "
               f"backoff from {policy.base_delay_s:g} s, timeout {policy.timeout_s:g} s)")
+    print(f"API reference: {base_url}/docs  (control API: {base_url}/_mock/docs)")
     print(f"try: curl -H 'Authorization: Bearer sk_test_demo_rw' {base_url}/v1/rooms", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=args.access_log, log_level=args.log_level)
     return 0
