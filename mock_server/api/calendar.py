@@ -62,7 +62,7 @@ class CalendarApi:
                 principal, room_id=body["room_id"], start_at=body["start_at"], end_at=body["end_at"],
                 booked_by=body["booked_by"], attendees=body.get("attendees", 1), notes=body.get("notes"),
             )
-            return json_response(booking.to_wire(), 201, {"Location": f"/v1/bookings/{booking.id}"})
+            return json_response(booking.to_json(), 201, {"Location": f"/v1/bookings/{booking.id}"})
 
         # Where the key travelled (header or body) is not part of "the same request".
         return await run_idempotent(self.backend, state, principal, key, "POST", "/v1/bookings", body, create)
@@ -72,7 +72,7 @@ class CalendarApi:
         changes = state.body
 
         def update() -> ConnexionResponse:
-            return json_response(self.backend.update_booking(principal, id_, changes).to_wire())
+            return json_response(self.backend.update_booking(principal, id_, changes).to_json())
 
         key = current_scope_header("idempotency-key")
         return await run_idempotent(self.backend, state, principal, key, "PATCH", f"/v1/bookings/{id_}", changes, update)
@@ -82,7 +82,7 @@ class CalendarApi:
         options = state.body or {}
 
         def cancel() -> ConnexionResponse:
-            return json_response(self.backend.cancel_booking(principal, id_, options).to_wire())
+            return json_response(self.backend.cancel_booking(principal, id_, options).to_json())
 
         key = current_scope_header("idempotency-key")
         return await run_idempotent(self.backend, state, principal, key, "POST", f"/v1/bookings/{id_}/cancel", state.body, cancel)

@@ -139,15 +139,17 @@ class Backend:
         if api_key is None:
             raise AuthInvalid("Unknown API key.", headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE})
         workspace = self.store.workspaces[api_key.workspace_id]
-        bucket = self.rate_limiter.peek(workspace.id, api_key.token, workspace.rate_limit).headers()
         if api_key.revoked:
+            bucket = self.rate_limiter.peek(workspace.id, api_key.token, workspace.rate_limit).headers()
             raise AuthInvalid("This API key has been revoked.", headers={**bucket, "WWW-Authenticate": INVALID_TOKEN_CHALLENGE})
         missing = [s for s in required_scopes if s not in api_key.scopes]
         if missing:
+            bucket = self.rate_limiter.peek(workspace.id, api_key.token, workspace.rate_limit).headers()
             granted = ", ".join(sorted(api_key.scopes)) or "no scope"
             raise AuthScopeInsufficient(
                 f"This operation needs the {', '.join(missing)} scope; the token has {granted}.", headers=bucket
             )
+        # Admitted callers report the bucket as the rate limiter leaves it, right after this.
         return Principal(api_key, workspace)
 
     # -- bookings -------------------------------------------------------------------------------

@@ -31,10 +31,14 @@ class CursorCodec:
 
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
+        # Keyed once; each MAC starts from a copy (the same digest as hmac.new(secret, message)).
+        self._keyed = hmac.new(secret, digestmod=hashlib.sha256)
 
     def _mac(self, payload: bytes, binding: object) -> bytes:
         message = orjson.dumps(binding, option=orjson.OPT_SORT_KEYS) + b"\n" + payload
-        return hmac.new(self._secret, message, hashlib.sha256).digest()[:18]
+        mac = self._keyed.copy()
+        mac.update(message)
+        return mac.digest()[:18]
 
     def encode(self, position: object, binding: object) -> str:
         payload = orjson.dumps(position)

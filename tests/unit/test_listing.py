@@ -148,3 +148,18 @@ def test_get_room_other_workspace_raises_room_not_found(backend, demo):
     assert backend.get_room(demo, "rm_studio").to_wire()["price_per_hour"] == {"currency": "GBP", "amount_minor": 5600}
     with pytest.raises(errors.RoomNotFound):
         backend.get_room(demo, "rm_otherstudio")
+
+
+def test_cursor_mac_is_hmac_sha256_of_binding_then_payload():
+    import hashlib
+    import hmac
+
+    import orjson
+
+    from mock_server.domain.pagination import CursorCodec
+
+    codec = CursorCodec(b"k" * 32)
+    binding, payload = {"ws": "ws_demo", "list": "bookings"}, b'["2026-05-23T14:00:00+00:00","bk_x"]'
+    message = orjson.dumps(binding, option=orjson.OPT_SORT_KEYS) + b"\n" + payload
+    assert codec._mac(payload, binding) == hmac.new(b"k" * 32, message, hashlib.sha256).digest()[:18]
+    assert codec._mac(payload, binding) == codec._mac(payload, binding)  # the keyed state is copied, not consumed
