@@ -50,7 +50,7 @@ bench: $(STAMP) ## our mock vs Prism under wrk, side by side (writes bench/resul
 	cd bench && npm ci --silent --no-audit --no-fund
 	$(PY) bench/compare.py $(BENCH_ARGS)
 
-bench-scale: $(STAMP) ## mock list latency at 1k/100k/1M bookings and RSS at 100k (writes bench/scale_results.md)
+bench-scale: $(STAMP) ## mock list latency at 1k/100k/1M bookings, RSS at 100k, conformance wall time (writes bench/scale_results.md)
 	$(PY) bench/scale.py $(SCALE_ARGS)
 
 lock: ## re-resolve requirements.txt from requirements.in

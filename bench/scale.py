@@ -1,10 +1,12 @@
-"""List latency at 1k / 100k / 1M bookings and memory at 100k: the mock's indexes, not a scan.
+"""List latency at 1k / 100k / 1M bookings, memory at 100k, and the conformance suite's wall time.
 
 Run with `make bench-scale` (or `python bench/scale.py --sizes 1000,100000`). Each size runs in a
 fresh process: bookings are generated straight into the store (the bulk fixture below), then
 GET /v1/bookings pages are timed in-process through the whole ASGI app (auth, rate limit off,
-validation, handler, JSON), so what is measured is the mock, not the network. Writes
-bench/scale_results.md.
+validation, handler, JSON), so what is measured is the mock, not the network. Then the full
+conformance suite runs against a fresh `python -m mock_server` on a free loopback port, exactly as
+`make conformance BASE_URL=… TOKEN=sk_test_demo_rw` would (`--no-conformance` skips it).
+Writes bench/scale_results.md.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -124,11 +129,52 @@ def measure(count: int, pages: int) -> dict:
     }
 
 
+def conformance_wall_time(timeout_s: float = 900.0) -> dict:
+    """Wall time of the full conformance suite against a fresh mock (default fixture and limits)."""
+    import tempfile
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}"
+    mock = subprocess.Popen([sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base_url}/_mock/clock", timeout=1.0)
+                break
+            except httpx.HTTPError:
+                if mock.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the mock did not start for the conformance run") from None
+                time.sleep(0.2)
+        env = {**os.environ, "BASE_URL": base_url, "TOKEN": "sk_test_demo_rw"}
+        with tempfile.TemporaryDirectory() as reports:
+            began = time.perf_counter()
+            run = subprocess.run([sys.executable, "-m", "conformance", "--quiet", "--report-dir", reports], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=timeout_s)
+            wall = time.perf_counter() - began
+        lines = run.stdout.splitlines()
+        total = next((line.split() for line in lines if line.startswith("Total")), None)
+        counts = f"{total[1]} passed, {total[2]} failed, {total[3]} skipped, {total[4]} requests" if total and len(total) >= 5 else ""
+        return {"wall_s": wall, "exit": run.returncode, "summary": counts}
+    finally:
+        mock.send_signal(signal.SIGINT)
+        try:
+            mock.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            mock.kill()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000,1000000", help="comma-separated booking counts")
     parser.add_argument("--pages", type=int, default=200, help="timed requests per kind of page")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size, print JSON
+    parser.add_argument("--no-conformance", action="store_true", help="skip timing the conformance suite against a mock")
     parser.add_argument("--out", default=str(ROOT / "bench" / "scale_results.md"))
     args = parser.parse_args(argv)
     if args.one is not None:
@@ -161,6 +207,15 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['count']:,} | {m['first']:.2f} ({p['first']:.2f}) | {m['deep']:.2f} ({p['deep']:.2f}) | "
             f"{m['room']:.2f} ({p['room']:.2f}) | {r['load_s']:.1f} | {r['rss_mb']:.0f} | {r['bookings_mb']:.0f} |"
         )
+    if not args.no_conformance:
+        print("running the conformance suite against a fresh mock…", flush=True)
+        suite = conformance_wall_time()
+        verdict = "passed" if suite["exit"] == 0 else f"exit {suite['exit']}"
+        lines += [
+            "",
+            f"Full conformance suite against a fresh mock (`make conformance BASE_URL=http://127.0.0.1:PORT TOKEN=sk_test_demo_rw`, "
+            f"default fixture and rate limits): **{suite['wall_s']:.1f} s** wall, {verdict} ({suite['summary']}).",
+        ]
     report = "\n".join(lines) + "\n"
     Path(args.out).write_text(report)
     print(report)
