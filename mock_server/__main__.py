@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import re
 import sys
 
@@ -135,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
               f"backoff from {policy.base_delay_s:g} s, timeout {policy.timeout_s:g} s)")
     print(f"API reference: {base_url}/docs  (control API: {base_url}/_mock/docs)")
     print(f"try: curl -H 'Authorization: Bearer sk_test_demo_rw' {base_url}/v1/rooms", flush=True)
+    # What lives as long as the process (the parsed documents, Connexion's operations, the fixture)
+    # never becomes cyclic garbage: freeze it, so the collector's full passes walk only what requests
+    # create (they were ~50 ms pauses). Freezing changes no behaviour; reference counting still frees.
+    gc.freeze()
     uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=args.access_log, log_level=args.log_level)
     return 0
 
