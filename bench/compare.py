@@ -146,6 +146,7 @@ def main() -> int:
         if not shutil.which(tool) and not Path(tool).exists():
             raise SystemExit(f"{tool} is missing: {hint} (make bench does this)")
 
+    load_before = os.getloadavg()[0]
     ours_port, prism_port = free_port(), free_port()
     processes = [start_ours(ours_port), start_prism(prism_port)]
     try:
@@ -169,10 +170,16 @@ def main() -> int:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+    load_after = os.getloadavg()[0]
     table = render(results, args)
     print()
     print(table)
-    if not args.no_write:
+    failures = [f"{server} {endpoint}: {sample.non_2xx} non-2xx" for endpoint, by in results.items()
+                for server, sample in by.items() if sample.non_2xx]
+    if failures:
+        # Error responses are cheaper than real work: a run with any is not a measurement of it.
+        print("\nINVALID RUN — " + "; ".join(failures), file=sys.stderr)
+    if not args.no_write and not failures:
         command = (f"make bench BENCH_ARGS='--duration {args.duration} --connections {args.connections} "
                    f"--threads {args.threads} --rounds {args.rounds}'")
         machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
@@ -182,11 +189,12 @@ def main() -> int:
             f"Command: `{command}` — wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
             f"median of {args.rounds} interleaved rounds, one process per server, quiet logs, loopback. "
             f"Our store holds {args.seed_bookings} bookings for the list run; every create is a new booking "
-            f"on a free slot with a unique idempotency key.\n\n{table}\n",
+            f"on a free slot with a unique idempotency key. Load average (1 min) {load_before:.1f} before, "
+            f"{load_after:.1f} after.\n\n{table}\n",
             encoding="utf-8",
         )
         print(f"\nwrote {RESULTS.relative_to(ROOT)}")
-    return 0
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
