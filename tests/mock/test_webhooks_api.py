@@ -418,3 +418,16 @@ async def test_an_endpoint_from_the_command_line_serves_every_workspace_and_surv
 def test_delivery_times_use_the_wall_clock_not_the_frozen_mock_clock():
     backend = Backend(clock=MockClock(datetime(2030, 1, 1, tzinfo=UTC), frozen=True), seed=1)
     assert abs((backend.wall_clock.now() - datetime.now(UTC)).total_seconds()) < 5
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--webhook-secret", "whsec_x"], "--webhook-secret (WEBHOOK_SECRET) needs --webhook-url"),
+    (["--webhook-url", "ftp://nowhere"], "--webhook-url: url must be an absolute http:// or https:// URL."),
+    (["--webhook-url", "http://127.0.0.1:9/", "--webhook-secret", "secret"], "--webhook-secret: secret must look like whsec_"),
+    (["--webhook-url", "http://127.0.0.1:9/", "--webhook-attempts", "0"], "webhook options: max_attempts must be between 1 and 100"),
+])
+def test_command_line_webhook_options_are_checked_before_serving(argv, message, capsys):
+    from mock_server.__main__ import main
+
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
