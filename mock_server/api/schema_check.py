@@ -113,15 +113,23 @@ def _compile(schema: Any, fmt) -> Check:
     # Object keywords apply to objects only.
     if "properties" in schema:
         properties = tuple((name, _compile(sub, fmt)) for name, sub in schema["properties"].items())
-        checks.append(lambda x: not isinstance(x, dict) or all(name not in x or check(x[name]) for name, check in properties))
+
+        def properties_check(x):
+            if isinstance(x, dict):
+                for name, check in properties:
+                    if name in x and not check(x[name]):
+                        return False
+            return True
+
+        checks.append(properties_check)
     if "required" in schema:
-        required = tuple(schema["required"])
-        checks.append(lambda x: not isinstance(x, dict) or all(name in x for name in required))
+        required = frozenset(schema["required"])
+        checks.append(lambda x: not isinstance(x, dict) or required.issubset(x))
     if "additionalProperties" in schema:
         known = frozenset(schema.get("properties", {}))
         extra = _compile(schema["additionalProperties"], fmt)
         if extra is _never:
-            checks.append(lambda x: not isinstance(x, dict) or all(k in known for k in x))
+            checks.append(lambda x: not isinstance(x, dict) or known.issuperset(x))
         elif extra is not _always:
             checks.append(lambda x: not isinstance(x, dict) or all(k in known or extra(v) for k, v in x.items()))
 
@@ -159,4 +167,11 @@ def _compile(schema: Any, fmt) -> Check:
     if len(checks) == 1:
         return checks[0]
     all_checks = tuple(checks)
-    return lambda x: all(c(x) for c in all_checks)
+
+    def check_all(x):
+        for check in all_checks:
+            if not check(x):
+                return False
+        return True
+
+    return check_all
