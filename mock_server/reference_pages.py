@@ -15,10 +15,10 @@ paths, or an unknown path under them, gets the API's own 404 `not_found`.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 from functools import cache
 from html import escape
 from importlib import metadata
-from collections.abc import Awaitable
 from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send

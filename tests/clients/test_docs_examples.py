@@ -62,7 +62,7 @@ def test_curl_examples_run_against_the_mock_with_only_host_and_token_substituted
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     created, listed, updated, cancelled = (json.loads(line) for line in done.stdout.splitlines())
-    assert re.findall(r"^== (\S+)", done.stderr, re.M) == [
+    assert re.findall(r"^== (\S+)", done.stderr, re.MULTILINE) == [
         "create_booking.curl", "(the", "list_bookings.curl", "update_booking.curl", "cancel_booking.curl", "all"]
 
     # The create answers what the docs' create_booking.response shows, field for field, but for ids

@@ -20,11 +20,11 @@ def test_generated_types_name_every_operation_webhook_and_component(typescript_t
     text = typescript_types.read_text(encoding="utf-8")
     operation_ids = [op["operationId"] for item in contract["paths"].values() for op in item.values() if isinstance(op, dict) and "operationId" in op]
     for operation_id in operation_ids:
-        assert re.search(rf"^    {operation_id}: {{", text, re.M), operation_id
+        assert re.search(rf"^    {operation_id}: {{", text, re.MULTILINE), operation_id
     for event in contract["webhooks"]:
         assert f'"{event}": {{' in text, event
     for name in contract["components"]["schemas"]:
-        assert re.search(rf"^        {name}: ", text, re.M), name
+        assert re.search(rf"^        {name}: ", text, re.MULTILINE), name
 
 
 # Each mutation breaks the contract in a way the strict check must catch, with tsc's error code.
