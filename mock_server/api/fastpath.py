@@ -78,6 +78,20 @@ class _Route:
     operation: CompiledOperation
 
 
+@dataclass(slots=True, frozen=True)
+class _MediaPlan:
+    """What RequestValidationOperation derives from one Content-Type for an operation's body."""
+
+    encoding: str
+    schema: dict
+    validator_factory: object
+    required: bool
+    nullable: bool
+
+
+_NO_BODY_VALIDATION = object()
+
+
 class CompiledOperation:
     """One operation's pipeline, holding the objects each Connexion middleware built for it."""
 
@@ -103,6 +117,7 @@ class CompiledOperation:
         # Without a request body, the media-type and body steps do nothing: no `consumes` to check
         # against, and body_schema() is {} whatever the Content-Type.
         self.takes_body = bool(spec_operation.request_body)
+        self.media_plans: dict[bytes | None, object] = {}
         # context and handler: what ContextOperation and the handler's decorators use
         self.context_operation = operation = context.operation
         self.function = handler._fn
@@ -125,6 +140,39 @@ class CompiledOperation:
             return False
         # A handler taking the body gets it read and passed by Connexion's decorator: leave it to that.
         return _pythonic(context_operation.body_name(None)) not in arguments
+
+    def media_plan(self, headers: list) -> _MediaPlan | None:
+        """RequestValidationOperation's media-type and body-validator steps for these headers.
+
+        They depend only on the (first) Content-Type value, so their outcome is kept per value (a
+        bounded number of them); a refused media type raises every time, as it does in Connexion.
+        """
+        raw = None
+        for key, value in headers:
+            if key.lower() == b"content-type":
+                raw = value
+                break
+        plan = self.media_plans.get(raw)
+        if plan is not None:
+            return None if plan is _NO_BODY_VALIDATION else plan
+        validation, operation = self.validation, self.spec_operation
+        mime_type, encoding = validation.extract_content_type(headers)
+        validation.validate_mime_type(mime_type)
+        schema = operation.body_schema(mime_type)
+        if not schema:
+            plan = _NO_BODY_VALIDATION
+        else:
+            try:
+                factory = self.body_validators[mime_type]
+            except KeyError:
+                # Connexion logs this on every such request: do the same, and keep nothing.
+                log.info(f"Skipping validation. No validator registered for content type: {mime_type}.")
+                return None
+            plan = _MediaPlan(encoding, schema, factory, operation.request_body.get("required", False),
+                              is_nullable(operation.body_definition(mime_type)))
+        if len(self.media_plans) < 32:
+            self.media_plans[raw] = plan
+        return None if plan is _NO_BODY_VALIDATION else plan
 
     def arguments_for(self, path: dict, query: dict, context: dict) -> dict:
         """The handler's kwargs, as Connexion's get_arguments and prep_kwargs form them for a handler
@@ -165,26 +213,17 @@ class CompiledOperation:
         path = self.uri_parser.resolve_path(scope["path_params"])
         self.parameters.check(query, path, scope)
         if self.takes_body:
-            validation = self.validation
-            mime_type, encoding = validation.extract_content_type(scope["headers"])
-            validation.validate_mime_type(mime_type)
-            operation = self.spec_operation
-            schema = operation.body_schema(mime_type)
-            if schema:
-                try:
-                    body_validator = self.body_validators[mime_type]
-                except KeyError:
-                    log.info(f"Skipping validation. No validator registered for content type: {mime_type}.")
-                else:
-                    validator = body_validator(
-                        schema=schema,
-                        required=operation.request_body.get("required", False),
-                        nullable=is_nullable(operation.body_definition(mime_type)),
-                        encoding=encoding,
-                        strict_validation=validation.strict_validation,
-                        uri_parser=self.uri_parser,
-                    )
-                    receive, scope = await validator.wrap_receive(receive, scope=scope)
+            media = self.media_plan(scope["headers"])
+            if media is not None:
+                validator = media.validator_factory(
+                    schema=media.schema,
+                    required=media.required,
+                    nullable=media.nullable,
+                    encoding=media.encoding,
+                    strict_validation=self.validation.strict_validation,
+                    uri_parser=self.uri_parser,
+                )
+                receive, scope = await validator.wrap_receive(receive, scope=scope)
 
         # Context (ContextOperation).
         context = scope.get("extensions", {}).get("connexion_context", {})
@@ -202,6 +241,8 @@ class CompiledOperation:
         else:
             response = self.responses.build_framework_response(result)
         await response(scope, receive, send)
+
+
 
 
 def _immutable(value) -> bool:
