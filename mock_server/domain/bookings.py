@@ -262,16 +262,19 @@ class BookingService:
     def _check_slot_free(self, room: Room, start_at: datetime, end_at: datetime, *, ignoring: str | None) -> None:
         """On the grid (422), inside opening hours, clear of blackouts and of other holds (409)."""
         slots.check_alignment(room, start_at, end_at)
-        span = f"{room.id} is not available from {format_instant(start_at)} to {format_instant(end_at)}"
+        def unavailable(reason: str) -> SlotUnavailable:  # worded only when refusing
+            span = f"{room.id} is not available from {format_instant(start_at)} to {format_instant(end_at)}"
+            return SlotUnavailable(f"{span}: {reason}", param="start_at")
+
         if not slots.is_open_throughout(room, start_at, end_at):
             hours = room.to_wire()["opening_hours"]
-            raise SlotUnavailable(f"{span}: the room is open {hours['opens_at']}–{hours['closes_at']} UTC.", param="start_at")
+            raise unavailable(f"the room is open {hours['opens_at']}–{hours['closes_at']} UTC.")
         for blackout in room.blackouts:
             if blackout.start_at < end_at and start_at < blackout.end_at:
-                raise SlotUnavailable(f"{span}: the room is in a blackout window.", param="start_at")
+                raise unavailable("the room is in a blackout window.")
         for other in self._store.holding_bookings(room.id, start_at, end_at):
             if other.id != ignoring:
-                raise SlotUnavailable(f"{span}: another booking holds part of it.", param="start_at")
+                raise unavailable("another booking holds part of it.")
 
     @staticmethod
     def _over_capacity(room: Room, attendees: int) -> InvalidRequest:

@@ -67,3 +67,15 @@ def test_ids_new_unknown_prefix_raises():
 
 def test_ids_new_unseeded_sources_differ():
     assert IdSource().new("bk") != IdSource().new("bk")
+
+
+def test_ids_new_draws_what_random_choices_would():
+    import hashlib
+    import random
+
+    from mock_server.domain.ids import BASE62, IdSource
+
+    source = IdSource("fixed")
+    reference = random.Random(hashlib.sha256(b"fixed:bk").digest())
+    for _ in range(500):
+        assert source.new("bk") == "bk_" + "".join(reference.choices(BASE62, k=16))
