@@ -51,6 +51,7 @@ class RequestFrame:
                 # Bodies are only ever read where the contract accepts one, so only there can
                 # they be too large; elsewhere they are ignored unread.
                 receive = self._limit_body(scope, receive)
+                _lowercase_media_type(scope)
         except ApiError as exc:
             await _starlette(error_response(exc, state.request_id))(scope, receive, framed_send)
             return
@@ -86,6 +87,21 @@ class RequestFrame:
             return message
 
         return limited_receive
+
+
+def _lowercase_media_type(scope: Scope) -> None:
+    """`Application/JSON` is `application/json` (RFC 9110 §8.3.1). Connexion accepts the media type
+    case-insensitively but looks the body schema up by exact key, so a body sent with another case
+    went unvalidated to the handler; pass Connexion the type/subtype in lower case (parameters as sent)."""
+    headers = scope["headers"]
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == b"content-type":
+            media_type, separator, parameters = value.partition(b";")
+            if media_type != media_type.lower():
+                headers = list(headers)
+                headers[index] = (name, media_type.lower() + separator + parameters)
+                scope["headers"] = headers
+            return
 
 
 _REQUEST_ID = b"x-request-id"

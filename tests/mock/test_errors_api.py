@@ -1,5 +1,6 @@
 """The one error path: every failure is the JSON envelope with X-Request-Id — never HTML, traces or problem+json."""
 
+import orjson
 import pytest
 
 from .conftest import RATE_HEADERS, RO, RW, REVOKED, assert_error, booking_body, create
@@ -88,6 +89,20 @@ async def test_create_booking_chunked_body_over_1mb_returns_413(client):
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
 async def test_create_booking_wrong_content_type_returns_415(client, content_type):
     assert_error(await post_raw(client, b"room_id=rm_studio", content_type), 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("content_type", ["Application/JSON", "APPLICATION/JSON; charset=utf-8"])
+async def test_create_booking_media_type_in_any_case_is_json(client, content_type):
+    assert_error(await post_raw(client, b'{"room_id": "rm_studio"}', content_type), 400, "invalid_request")
+    created = await post_raw(client, orjson.dumps(booking_body()), content_type)
+    assert created.status_code == 201, created.text
+
+
+async def test_update_booking_media_type_in_any_case_is_validated(client):
+    booking = (await create(client)).json()
+    response = await client.patch(f"/v1/bookings/{booking['id']}", headers={**RW, "Content-Type": "Application/Json"},
+                                  content=b'{"bogus": 1}')
+    assert_error(response, 400, "invalid_request", "bogus")
 
 
 @pytest.mark.parametrize(
