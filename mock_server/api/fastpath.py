@@ -234,6 +234,9 @@ class CompiledOperation:
 
         # Handler (the parameter decorator's prep_kwargs, then the response decorator).
         result = await self.function(**self.arguments_for(path, query, context))
+        if isinstance(result, ConnexionResponse) and (result.body is None or isinstance(result.body, bytes | str)):
+            await _send_response(result, send)
+            return
         if Starlette.is_framework_response(result):
             response = result
         elif isinstance(result, ConnexionResponse):
@@ -241,6 +244,29 @@ class CompiledOperation:
         else:
             response = self.responses.build_framework_response(result)
         await response(scope, receive, send)
+
+
+async def _send_response(result: ConnexionResponse, send: Send) -> None:
+    """Send a handler's ConnexionResponse with a bytes or text body as Connexion does — through
+    `Starlette.connexion_to_framework_response` to a Starlette Response (same rendering, same headers
+    in the same order) — without building the two objects in between."""
+    body = result.body
+    if body is None:
+        body = b""
+    elif isinstance(body, str):
+        body = body.encode("utf-8")  # Response.charset
+    status = result.status_code
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in result.headers.items()]
+    keys = [h[0] for h in headers]
+    if b"content-length" not in keys and not (status < 200 or status in (204, 304)):
+        headers.append((b"content-length", str(len(body)).encode("latin-1")))
+    content_type = result.content_type
+    if content_type is not None and b"content-type" not in keys:
+        if content_type.startswith("text/") and "charset=" not in content_type.lower():
+            content_type += "; charset=utf-8"
+        headers.append((b"content-type", content_type.encode("latin-1")))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 
