@@ -80,8 +80,9 @@ def create_app(
     ])
 
     # Request order: frame → errors → routing → auth and scope → rate limit → validation → handler.
+    frame = bind(RequestFrame, backend=backend, routes=routes)
     middlewares = [
-        bind(RequestFrame, backend=backend, routes=routes),
+        frame,
         bind(ServerErrorMiddleware, handler=errors.on_unexpected),
         ExceptionMiddleware,
         RoutingMiddleware,
@@ -92,9 +93,9 @@ def create_app(
         ContextMiddleware,
     ]
     if fast_path:
-        # The Calendar API's operations, compiled once from the stack below (api/fastpath.py).
+        # The Calendar API's operations, compiled once from the stack below it (api/fastpath.py).
         compiled = bind(CompiledOperations, backend=backend, skip_base_paths=(CONTROL_BASE_PATH,))
-        middlewares.insert(middlewares.index(ExceptionMiddleware) + 1, compiled)
+        middlewares.insert(middlewares.index(frame) + 1, compiled)
     if validate_responses:
         middlewares.insert(0, bind(ContractCheck, contract=contract, violations=violations))
     # Outermost, outside the API's pipeline: the reference pages at /docs and /_mock/docs.

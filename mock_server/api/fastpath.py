@@ -1,31 +1,34 @@
 """The hot path: each Calendar API operation's request pipeline, assembled once from Connexion's own parts.
 
-Connexion sends every request through routing, security, our rate limit, request validation,
-context and its handler decorators, and rebuilds on every request what depends only on the
-operation: URI parsers, parameter validators, decorated handlers, the handler's signature, the
-pythonic names of its arguments. Together that is ~80 % of a list request (py-spy, see README
-"Performance"). `CompiledOperations` sits just inside Connexion's exception handling and, for a
+Connexion sends every request through its error handling, routing, security, our rate limit,
+request validation, context and its handler decorators, and rebuilds on every request what depends
+only on the operation: URI parsers, parameter validators, decorated handlers, the handler's
+signature, the pythonic names of its arguments. Together that was ~80 % of a list request (py-spy,
+see README "Performance"). `CompiledOperations` sits right inside the request frame and, for a
 request to a compiled operation, runs the same steps in the same order with the objects Connexion
 built at start-up for that operation:
 
     security    the operation's SecurityOperation.verification_fn (our scoped bearer handler)
     rate limit  take_token(), as the RateLimit middleware does
     parameters  Connexion's URI parser (path, query, coercion) and our validator from validator_map
-    media type  the RequestValidationOperation's own extract/validate
+    media type  the RequestValidationOperation's own extract/validate (kept per Content-Type value)
     body        our body validator from validator_map, as RequestValidationOperation calls it
     context     the four context variables ContextMiddleware sets
-    handler     kwargs from Connexion's get_arguments (with a memoised `pythonic`), and the
-                response converted as Connexion's response decorator converts it
+    handler     kwargs as Connexion's get_arguments forms them (definitions looked up once, a
+                memoised `pythonic`), and the response sent as Connexion's response decorator and
+                Starlette's Response would send it
 
-Whatever a step raises propagates to the same exception handlers as before, so errors are
-rendered by the same code. Requests that are not plain — HEAD, form-encoded bodies (which
+Whatever a step raises is handed to copies of Connexion's two error middlewares (same classes,
+same registered handlers) around an app that raises it, so errors are rendered — or re-raised —
+by the same code as before. Requests that are not plain — HEAD, form-encoded bodies (which
 Connexion's parameter decorator parses even on GET), operations whose handler takes a body,
 **kwargs or files — and every other operation (the control API) continue down Connexion's own
 stack unchanged. Start-up fails loudly if the middleware stack is not the one this module
 replicates, so a middleware added later is never silently bypassed.
 
 `create_app(fast_path=False)` sends everything through Connexion; tests/mock/test_fast_path.py
-sends the same requests to both and requires byte-identical responses.
+sends the same requests to both (successes, every kind of refusal, a crashing handler, a failing
+send, random requests) and requires byte-identical responses.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import copy
 import functools
 import logging
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -45,13 +49,15 @@ from connexion.frameworks.starlette import Starlette, starlettify_path
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.abstract import ROUTING_CONTEXT
 from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.utils import deep_merge, inspect_function_arguments, is_nullable
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..domain.backend import Backend
 from .pipeline import RateLimit, take_token
@@ -59,8 +65,13 @@ from .state import SCOPE_KEY
 
 log = logging.getLogger("connexion.middleware.validation")
 
-# The part of Connexion's stack this module stands in for, outermost first.
-REPLICATED_STACK = (RoutingMiddleware, SecurityMiddleware, RateLimit, RequestValidationMiddleware, LifespanMiddleware, ContextMiddleware)
+# The part of Connexion's stack this module stands in for, outermost first. The first two render
+# errors: a compiled request's exception is replayed through copies of them (see `_render_error`).
+REPLICATED_STACK = (
+    ServerErrorMiddleware, ExceptionMiddleware,
+    RoutingMiddleware, SecurityMiddleware, RateLimit, RequestValidationMiddleware, LifespanMiddleware, ContextMiddleware,
+)
+_RAISING: ContextVar[tuple[BaseException, bool]] = ContextVar("fastpath_raising")
 
 # `pythonic` (regexes and inflection) is a pure function of the name; Connexion calls it for every
 # argument of every request. Memoised, bounded: unknown query keys come from clients.
@@ -234,7 +245,9 @@ class CompiledOperation:
 
         # Handler (the parameter decorator's prep_kwargs, then the response decorator).
         result = await self.function(**self.arguments_for(path, query, context))
+        state = scope[SCOPE_KEY]
         if isinstance(result, ConnexionResponse) and (result.body is None or isinstance(result.body, bytes | str)):
+            state.response_started = True  # from here on, as the error middlewares would count it
             await _send_response(result, send)
             return
         if Starlette.is_framework_response(result):
@@ -243,6 +256,7 @@ class CompiledOperation:
             response = Starlette.connexion_to_framework_response(result)
         else:
             response = self.responses.build_framework_response(result)
+        state.response_started = True
         await response(scope, receive, send)
 
 
@@ -313,9 +327,24 @@ class CompiledOperations:
                         path_params = {k: route.convertors[k].convert(v) for k, v in match.groupdict().items()}
                         break
             if compiled is not None and not _form_encoded(scope):
-                await compiled(scope, receive, send, path_params)
+                try:
+                    await compiled(scope, receive, send, path_params)
+                except Exception as exc:
+                    await self._render_error(scope, receive, send, exc)
                 return
         await self.app(scope, receive, send)
+
+    async def _render_error(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+        """Answer (or re-raise) exactly as Connexion's error middlewares do for an exception from the
+        app inside them: they are run, as copies sharing their handlers, around an app that raises
+        `exc` — after a (swallowed) response start if the real response had already started, so they
+        see what they would have seen."""
+        started = scope[SCOPE_KEY].response_started
+        token = _RAISING.set((exc, started))
+        try:
+            await self._error_replica(scope, receive, _swallow if started else send)
+        finally:
+            _RAISING.reset(token)
 
     def compile(self) -> None:
         """Collect, per operation, the objects each replicated middleware built for it."""
@@ -328,7 +357,11 @@ class CompiledOperations:
                 )
             stack.append(app)
             app = app.next_app if isinstance(app, LifespanMiddleware) else app.app
-        routing, security, _, validation, _, context = stack
+        server_errors, exceptions, routing, security, _, validation, _, context = stack
+        replica_exceptions = copy.copy(exceptions)
+        replica_exceptions.app = _raise_current
+        self._error_replica = copy.copy(server_errors)
+        self._error_replica.app = replica_exceptions
         handlers = app  # the innermost app: Connexion's AsyncASGIApp (ours, tuning._ASGIApp)
         static: dict[tuple[str, str], CompiledOperation] = {}
         templated: dict[str, list[_Route]] = {}
@@ -359,6 +392,17 @@ class CompiledOperations:
                             static[(method.upper(), template)] = compiled
         self._templated = templated
         self._static = static
+
+
+async def _raise_current(scope: Scope, receive: Receive, send: Send) -> None:
+    exc, started = _RAISING.get()
+    if started:
+        await send({"type": "http.response.start", "status": 500, "headers": []})
+    raise exc
+
+
+async def _swallow(message: Message) -> None:
+    pass
 
 
 def _form_encoded(scope: Scope) -> bool:

@@ -21,6 +21,8 @@ class RequestState:
     # Set by the body validator, so handlers and the idempotency fingerprint see the parsed body.
     body: Any = None
     has_body: bool = False
+    # Set by the fast path just before it sends the response (api/fastpath.py).
+    response_started: bool = False
 
 
 def state_of(scope: dict) -> RequestState:

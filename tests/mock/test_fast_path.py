@@ -289,3 +289,49 @@ def test_fast_path_answers_random_requests_as_connexion(shared_twins, method, pa
     extra = key(idempotency_key) if idempotency_key else []
     shared_twins.request(method, path, query=urlencode(query), headers=[*headers, *content_type, *extra],
                          body=body if method != "GET" else b"")
+
+
+def test_fast_path_renders_an_unexpected_exception_as_connexion_does(documents, monkeypatch, caplog):
+    from mock_server.api.calendar import CalendarApi
+
+    async def crash(self, id_):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(CalendarApi, "getRoom", crash)
+    twins = Twins(documents, monkeypatch)
+    try:
+        answer = twins.request("GET", "/v1/rooms/rm_studio", headers=RW)
+        assert answer.fast and answer.status == 500 and b"internal_error" in answer.body
+        assert twins.request("GET", "/v1/rooms", headers=RW).status == 200  # and the next request is fine
+    finally:
+        twins.loop.close()
+    logged = [r.getMessage() for r in caplog.records if "unhandled RuntimeError('boom')" in r.getMessage()]
+    assert len(logged) == 2, logged  # once per app
+
+
+def test_fast_path_fails_like_connexion_when_sending_the_response_fails(documents, monkeypatch, caplog):
+    twins = Twins(documents, monkeypatch)
+    outcomes = []
+    try:
+        for app in (twins.fast_app, twins.slow_app):
+            sent = []
+
+            async def send(message, sent=sent):
+                sent.append(message["type"])
+                if message["type"] == "http.response.body":
+                    raise OSError("connection reset")
+
+            async def receive():
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+                     "path": "/v1/rooms", "raw_path": b"/v1/rooms", "query_string": b"", "root_path": "",
+                     "server": ("127.0.0.1", 8080), "client": ("127.0.0.1", 1), "headers": [(b"host", b"x"), *RW]}
+            with pytest.raises(Exception) as raised:
+                twins.loop.run_until_complete(app(scope, receive, send))
+            outcomes.append((type(raised.value), str(raised.value), type(raised.value.__cause__), sent))
+    finally:
+        twins.loop.close()
+    assert twins.compiled_calls == 1
+    assert outcomes[0] == outcomes[1], outcomes
+    assert outcomes[0][:2] == (RuntimeError, "Caught handled exception, but response already started.")
