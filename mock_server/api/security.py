@@ -20,11 +20,20 @@ def authorize(backend: Backend, token: str, required_scopes: list[str], scope: d
     return {"sub": principal.token.token, "workspace_id": principal.workspace.id}
 
 
+def _first_header(scope: dict, name: bytes) -> str | None:
+    """`Headers(scope=scope).get(name)` — the first such header, latin-1 — without building Headers."""
+    for key, value in scope["headers"]:
+        if key == name:  # ASGI header names are lower case; Headers compares them as they are
+            return value.decode("latin-1")
+    return None
+
+
 def security_map(backend: Backend) -> dict[str, type[AbstractSecurityHandler]]:
     class BearerKey(AbstractSecurityHandler):
         def get_fn(self, security_scheme, required_scopes):
             def verify(request):
-                header = request.headers.get("Authorization")
+                scope = request.scope
+                header = _first_header(scope, b"authorization")
                 if header is None:
                     return NO_VALUE  # let another scheme (the feed's ?token=) have a go
                 scheme, _, token = header.strip().partition(" ")
@@ -33,7 +42,7 @@ def security_map(backend: Backend) -> dict[str, type[AbstractSecurityHandler]]:
                         "Malformed Authorization header: send Authorization: Bearer sk_live_… or sk_test_….",
                         headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE},
                     )
-                return authorize(backend, token.strip(), required_scopes, request.scope)
+                return authorize(backend, token.strip(), required_scopes, scope)
 
             return verify
 
