@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 REDOCLY := npx --yes @redocly/cli@2.77.0
 
-.PHONY: help venv lint bundle sdk test mock conformance bench bench-scale lock clean
+.PHONY: help venv lint bundle sdk test mock conformance bench bench-scale bench-profile lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -52,6 +52,11 @@ bench: $(STAMP) ## our mock vs Prism under wrk, side by side (writes bench/resul
 
 bench-scale: $(STAMP) ## mock list latency at 1k/100k/1M bookings, RSS at 100k, conformance wall time (writes bench/scale_results.md)
 	$(PY) bench/scale.py $(SCALE_ARGS)
+
+bench-profile: $(STAMP) ## py-spy flame graph of the mock under wrk [ENDPOINT=list|create] (writes reports/profile/)
+	command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk
+	$(PY) -m pip install --quiet --disable-pip-version-check py-spy==0.4.3
+	$(PY) bench/profile.py --endpoint $(or $(ENDPOINT),list) $(PROFILE_ARGS)
 
 lock: ## re-resolve requirements.txt from requirements.in
 	rm -rf /tmp/litehq-lock && $(PYTHON) -m venv /tmp/litehq-lock
