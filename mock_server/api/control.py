@@ -59,6 +59,10 @@ class ControlApi:
             **workspace.to_wire(),
             "checkout_window_minutes": windows.pop() if len(windows) == 1 else None,
             "tokens": [t.to_wire() for t in self.backend.tokens_of(workspace.id)],
+            "members": [
+                {"id": m.id, "name": m.name, "email": m.email, "company_id": m.company_id}
+                for m in sorted(self.backend.members_of(workspace.id), key=lambda m: m.id)
+            ],
         }
 
     async def listWorkspaces(self):

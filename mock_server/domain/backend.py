@@ -28,7 +28,7 @@ from .fixtures import DEMO_FIXTURE, load_fixture, read_fixture
 from .idempotency import IdempotencyStore
 from .ids import IdSource
 from .instants import format_instant, parse_instant, shift
-from .models import ApiToken, Booking, BookingStatus, Event, RateLimitPolicy, Room, Workspace
+from .models import ApiToken, Booking, BookingStatus, Event, Member, RateLimitPolicy, Room, Workspace
 from .pagination import CursorCodec
 from .ratelimit import RateLimiter
 from .store import BookingFilter, Store
@@ -314,6 +314,9 @@ class Backend:
 
     def tokens_of(self, workspace_id: str) -> list[ApiToken]:
         return [t for t in self.store.tokens.values() if t.workspace_id == workspace_id]
+
+    def members_of(self, workspace_id: str) -> list[Member]:
+        return [m for m in self.store.members.values() if m.workspace_id == workspace_id]
 
     def events_of(self, workspace_id: str) -> list[Event]:
         self.workspace(workspace_id)

@@ -46,6 +46,14 @@ async def test_list_workspaces_exposes_tokens_for_discovery(client):
     assert workspaces["ws_other"]["checkout_window_minutes"] == 30
 
 
+async def test_list_workspaces_exposes_members_with_their_company(client):
+    workspaces = {w["id"]: w for w in (await client.get("/_mock/workspaces")).json()["data"]}
+    assert [(m["id"], m["company_id"]) for m in workspaces["ws_demo"]["members"]] == [
+        ("mem_alice", "co_acme"), ("mem_bob", "co_acme"),
+    ]
+    assert [(m["id"], m["company_id"]) for m in workspaces["ws_nostripe"]["members"]] == [("mem_nina", None)]
+
+
 async def test_configure_workspace_stripe_and_checkout_window_take_effect(client):
     await client.patch("/_mock/workspaces/ws_demo", json={"checkout_window_minutes": 10})
     assert (await create(client)).json()["expires_at"] == "2026-05-22T09:10:00Z"
