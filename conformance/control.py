@@ -1,7 +1,7 @@
 """The mock's control API (/_mock), used only when the deployment exposes it: reset, clock, pay, configure."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ class WorkspaceTokens:
     stripe_onboarded: bool
     tokens: list[dict[str, Any]]
     rate_limit: dict[str, Any]
+    member_ids: list[str] = field(default_factory=list)
 
     def token(self, *, scopes: set[str], revoked: bool = False) -> str | None:
         for entry in self.tokens:
@@ -98,7 +99,13 @@ class MockControl:
     def workspaces(self) -> list[WorkspaceTokens]:
         body = self._call("GET", "/workspaces")
         items = body["data"] if isinstance(body, dict) else body
-        return [WorkspaceTokens(w["id"], bool(w.get("stripe_onboarded", True)), w.get("tokens", []), w.get("rate_limit", {})) for w in items]
+        return [
+            WorkspaceTokens(
+                w["id"], bool(w.get("stripe_onboarded", True)), w.get("tokens", []), w.get("rate_limit", {}),
+                [m["id"] for m in w.get("members", [])],
+            )
+            for w in items
+        ]
 
     def configure_workspace(self, workspace_id: str, **settings: Any) -> None:
         self._call("PATCH", f"/workspaces/{workspace_id}", settings)

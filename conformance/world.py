@@ -337,11 +337,17 @@ class World:
         raise RuleBroken(f"the listing did not end within {max_pages} pages of {limit}", pages[-1])
 
     def discover_member(self) -> str | None:
-        """A member of TOKEN's workspace: MEMBER_ID, else one seen in the listing, else the docs' example
-        member if a (cancelled at once) probe booking for them is accepted. Memoised for the run."""
+        """A member of TOKEN's workspace: MEMBER_ID, else one the control API lists, else one seen in the
+        listing, else the docs' example member if a (cancelled at once) probe booking for them is
+        accepted. Memoised for the run."""
         if self.member_id or self._member_probed:
             return self.member_id
         self._member_probed = True
+        if self.control is not None and not self.settings.safe:
+            workspace = self.control.workspace_of(self.settings.token)
+            if workspace is not None and workspace.member_ids:
+                self.member_id = workspace.member_ids[0]
+                return self.member_id
         reply = self.get("/v1/bookings", params={"limit": 200})
         for item in (reply.json() or {}).get("data", []) if reply.status == 200 else []:
             booked_by = item.get("booked_by", {})
