@@ -71,21 +71,41 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def measure(count: int, pages: int) -> dict:
+def _app():
     warnings.simplefilter("ignore")
     from mock_server.app import create_app
     from mock_server.domain.clock import MockClock
     from mock_server.domain.models import RateLimitPolicy
 
-    app = create_app(clock=MockClock(datetime(2026, 12, 1, tzinfo=UTC), frozen=True), seed=1, rate_limit=RateLimitPolicy(enabled=False))
+    return create_app(clock=MockClock(datetime(2026, 12, 1, tzinfo=UTC), frozen=True), seed=1, rate_limit=RateLimitPolicy(enabled=False))
+
+
+def _app_with(count: int):
+    app = _app()
+    bulk_fixture(app.backend, count)
+    return app
+
+
+def measure_memory(count: int) -> dict:
+    """Load time and resident memory of one store size, in a process of its own."""
+    app = _app()
     baseline = rss_mb()
     began = time.perf_counter()
     bulk_fixture(app.backend, count)
     load_s = time.perf_counter() - began
     after_load = rss_mb()
+    return {"count": count, "load_s": load_s, "rss_mb": after_load, "bookings_mb": after_load - baseline}
+
+
+def measure_latency(counts: list[int], pages: int) -> dict:
+    """Page latencies of every size, measured in one process and interleaved request by request,
+    so that whatever else the machine does slows every size alike."""
+    from urllib.parse import quote
+
+    apps = {count: _app_with(count) for count in counts}
     end = (START + timedelta(days=36500)).isoformat().replace("+00:00", "Z")
 
-    async def get(query: str) -> tuple[float, dict]:
+    async def get(app, query: str) -> tuple[float, dict]:
         sent = []
 
         async def receive():
@@ -106,27 +126,31 @@ def measure(count: int, pages: int) -> dict:
         return elapsed, json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
 
     async def run() -> dict:
-        from urllib.parse import quote
-
         base = f"limit=50&from=2027-01-01T00:00:00Z&to={end}"
-        await get(base)  # warm-up
-        first = [(await get(base))[0] for _ in range(pages)]
-        # A page from the middle of the store: seek by the cursor of the page before it.
-        middle_start = (START + timedelta(minutes=15 * (count // ROOMS // 2))).isoformat().replace("+00:00", "Z")
-        mid_query = f"limit=50&from={quote(middle_start)}&to={end}"
-        _, page = await get(mid_query)
-        cursor = page["next_cursor"]
-        deep = [(await get(f"{mid_query}&cursor={quote(cursor)}"))[0] for _ in range(pages)]
-        room = [(await get(f"{base}&room_id=rm_bulk0007&status=confirmed"))[0] for _ in range(pages)]
-        return {"first": first, "deep": deep, "room": room}
+        queries = {}
+        for count, app in apps.items():
+            # A page from the middle of the store: seek by the cursor of the page before it.
+            middle_start = (START + timedelta(minutes=15 * (count // ROOMS // 2))).isoformat().replace("+00:00", "Z")
+            mid_query = f"limit=50&from={quote(middle_start)}&to={end}"
+            _, page = await get(app, mid_query)
+            queries[count] = {"first": base, "deep": f"{mid_query}&cursor={quote(page['next_cursor'])}",
+                              "room": f"{base}&room_id=rm_bulk0007&status=confirmed"}
+            for query in queries[count].values():
+                await get(app, query)  # warm-up
+        timings = {count: {kind: [] for kind in queries[count]} for count in apps}
+        for _ in range(pages):
+            for count, app in apps.items():
+                for kind, query in queries[count].items():
+                    timings[count][kind].append((await get(app, query))[0])
+        return timings
 
-    timings = asyncio.run(run())
-    ms = {k: statistics.median(v) * 1000 for k, v in timings.items()}
-    p95 = {k: sorted(v)[int(len(v) * 0.95) - 1] * 1000 for k, v in timings.items()}
-    return {
-        "count": count, "load_s": load_s, "rss_mb": after_load, "bookings_mb": after_load - baseline,
-        "median_ms": ms, "p95_ms": p95,
-    }
+    results = {}
+    for count, by_kind in asyncio.run(run()).items():
+        results[count] = {
+            "median_ms": {k: statistics.median(v) * 1000 for k, v in by_kind.items()},
+            "p95_ms": {k: sorted(v)[int(len(v) * 0.95) - 1] * 1000 for k, v in by_kind.items()},
+        }
+    return results
 
 
 def conformance_wall_time(timeout_s: float = 900.0) -> dict:
@@ -172,31 +196,45 @@ def conformance_wall_time(timeout_s: float = 900.0) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000,1000000", help="comma-separated booking counts")
-    parser.add_argument("--pages", type=int, default=200, help="timed requests per kind of page")
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size, print JSON
+    parser.add_argument("--pages", type=int, default=500, help="timed requests per size and kind of page")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: memory of one size, print JSON
+    parser.add_argument("--timing", action="store_true", help=argparse.SUPPRESS)  # internal: latency of all sizes
     parser.add_argument("--no-conformance", action="store_true", help="skip timing the conformance suite against a mock")
     parser.add_argument("--out", default=str(ROOT / "bench" / "scale_results.md"))
     args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
     if args.one is not None:
-        print(json.dumps(measure(args.one, args.pages)))
+        print(json.dumps(measure_memory(args.one)))
+        return 0
+    if args.timing:
+        print(json.dumps(measure_latency(sizes, args.pages)))
         return 0
 
-    rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        print(f"measuring {size:,} bookings…", flush=True)
-        result = subprocess.run([sys.executable, __file__, "--one", str(size), "--pages", str(args.pages)],
+    def child(*extra: str) -> dict:
+        result = subprocess.run([sys.executable, __file__, "--sizes", args.sizes, "--pages", str(args.pages), *extra],
                                 capture_output=True, text=True, timeout=3600)
         if result.returncode != 0:
             print(result.stderr, file=sys.stderr)
-            return 1
-        rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
+            raise SystemExit(1)
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    rows = []
+    for size in sizes:
+        print(f"loading {size:,} bookings (memory)…", flush=True)
+        rows.append(child("--one", str(size)))
+    print(f"timing pages of every size, interleaved ({args.pages} rounds)…", flush=True)
+    latency = child("--timing")
+    for row in rows:
+        row.update(latency[str(row["count"])])
 
     lines = [
         "# Mock scale benchmark",
         "",
         f"`make bench-scale` on {datetime.now(UTC):%Y-%m-%d}: GET /v1/bookings?limit=50 through the whole ASGI app, in-process,"
-        f" median (p95) of {args.pages} requests. `deep` seeks to the middle of the store with a cursor; `room` filters by"
-        " room and status. RSS is the process after loading; `bookings` is RSS growth from loading them.",
+        f" median (p95) of {args.pages} requests per size and kind, all sizes in one process and interleaved request by"
+        " request. `deep` seeks to the middle of the store with a cursor; `room` filters by room and status (a full page"
+        f" only once the store holds {ROOMS * 50 * 3 // 2:,} bookings or more: they are spread over {ROOMS} rooms). RSS is a"
+        " fresh process after loading one size; `bookings` is RSS growth from loading them.",
         "",
         "| bookings | first page ms | deep page ms | room+status ms | load s | RSS MB | bookings MB |",
         "|---:|---:|---:|---:|---:|---:|---:|",
