@@ -6,12 +6,11 @@ always runs it.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import conformance_harness as harness  # tests/support/, on the path via tests/conftest.py
 import pytest
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -19,20 +18,6 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 OPT_OUT = "LITEHQ_SKIP_BROWSER_TESTS"
 
-
-def _load_harness():  # type: ignore[no-untyped-def]
-    # tests/ is not a package; the conformance tests' mock launcher is loaded by path.
-    path = Path(__file__).resolve().parent.parent / "conformance" / "conformance_harness.py"
-    if "conformance_harness" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("conformance_harness", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["conformance_harness"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["conformance_harness"]
-
-
-harness = _load_harness()
 
 
 def _unavailable(reason: str) -> None:

@@ -7,33 +7,19 @@ LITEHQ_SKIP_NODE_TESTS=1 says to skip those tests knowingly. CI never sets it, s
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import conformance_harness as harness  # tests/support/, on the path via tests/conftest.py
 import pytest
 
 from tools import sdk
 
 NODE_OPT_OUT = "LITEHQ_SKIP_NODE_TESTS"
 
-
-def _load_harness():  # type: ignore[no-untyped-def]
-    # tests/ is not a package; the conformance tests' mock launcher is loaded by path (as tests/conformance_meta does).
-    path = Path(__file__).resolve().parent.parent / "conformance" / "conformance_harness.py"
-    if "conformance_harness" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("conformance_harness", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["conformance_harness"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["conformance_harness"]
-
-
-harness = _load_harness()
 
 
 @pytest.fixture(scope="session")

@@ -1,30 +1,12 @@
 """A fresh mock behind a fault-injecting proxy, shared by the meta-tests of one session."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
+import conformance_harness as harness  # tests/support/, on the path via tests/conftest.py
 import pytest
-
 from fault_proxy import FaultProxy, ProxyServer
 
-
-def _load_harness():  # type: ignore[no-untyped-def]
-    # tests/ is not a package (a tests/conformance package would shadow the real `conformance`), so
-    # the sibling directory's harness is loaded by path rather than imported.
-    path = Path(__file__).resolve().parent.parent / "conformance" / "conformance_harness.py"
-    if "conformance_harness" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("conformance_harness", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["conformance_harness"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["conformance_harness"]
-
-
-harness = _load_harness()
 READONLY_TOKEN = "sk_test_demo_ro"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import conformance_harness as harness  # registered by this directory's conftest (loaded by path)
+import conformance_harness as harness
 import pytest
 from fault_proxy import ProxyServer
 
