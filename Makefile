@@ -46,7 +46,7 @@ conformance: $(STAMP) ## verdict on a deployment: BASE_URL=… TOKEN=… [READON
 	@$(PY) -m conformance $(CONFORMANCE_ARGS)
 
 bench: $(STAMP) ## our mock vs Prism under wrk, side by side (writes bench/results.md)
-	command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk; }
 	cd bench && npm ci --silent --no-audit --no-fund
 	$(PY) bench/compare.py $(BENCH_ARGS)
 
@@ -54,7 +54,7 @@ bench-scale: $(STAMP) ## mock list latency at 1k/100k/1M bookings, RSS at 100k, 
 	$(PY) bench/scale.py $(SCALE_ARGS)
 
 bench-profile: $(STAMP) ## py-spy flame graph of the mock under wrk [ENDPOINT=list|create] (writes reports/profile/)
-	command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk; }
 	$(PY) -m pip install --quiet --disable-pip-version-check py-spy==0.4.3
 	$(PY) bench/profile.py --endpoint $(or $(ENDPOINT),list) $(PROFILE_ARGS)
 
