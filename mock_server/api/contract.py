@@ -14,12 +14,12 @@ import logging
 from dataclasses import dataclass
 
 import orjson
-from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .dialect import FORMAT_CHECKER, ContractValidator
 from .routes import RouteTable
 
 log = logging.getLogger("mock_server.contract")
@@ -49,7 +49,7 @@ class Contract:
         for served in documents:
             registry = registry.with_resource(served.uri, Resource(contents=served.document, specification=DRAFT202012))
         self._registry = registry
-        self._validators: dict[str, Draft202012Validator] = {}
+        self._validators: dict[str, ContractValidator] = {}
         self.routes = RouteTable()
         self._owner: dict[str, ServedDocument] = {}
         for served in documents:
@@ -60,8 +60,8 @@ class Contract:
     def _validate(self, pointer: str, instance: object) -> None:
         validator = self._validators.get(pointer)
         if validator is None:
-            validator = self._validators[pointer] = Draft202012Validator(
-                {"$ref": pointer}, registry=self._registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+            validator = self._validators[pointer] = ContractValidator(
+                {"$ref": pointer}, registry=self._registry, format_checker=FORMAT_CHECKER
             )
         errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
         if errors:

@@ -4,8 +4,8 @@ jsonschema walks a schema keyword by keyword for every instance, building a chil
 each level (`evolve`, `descend`); for a booking body that is ~30 % of a create. `compile_check`
 turns a schema into nested closures that answer the same yes/no question with plain Python. It
 compiles only keywords whose meaning it reproduces exactly (same type checker, same format
-checker, same `re.search`, `len`, comparisons and enum equality as jsonschema's Draft 2020-12
-keywords) and refuses — returns None — any schema that contains another keyword jsonschema would
+checker, same ECMA-262 pattern search from api/dialect.py, `len`, comparisons and enum equality as
+the dialect's Draft 2020-12 keywords) and refuses — returns None — any schema that contains another keyword jsonschema would
 evaluate, so an unsupported keyword can never be skipped. Callers use the closure only to accept:
 when it says "invalid", jsonschema runs and produces the error, so messages are unchanged.
 tests/unit/test_schema_check.py compares both on every schema of the served documents.
@@ -13,11 +13,12 @@ tests/unit/test_schema_check.py compares both on every schema of the served docu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from jsonschema import Draft202012Validator
+
+from .dialect import python_pattern
 
 Check = Callable[[Any], bool]
 
@@ -90,7 +91,7 @@ def _compile(schema: Any, fmt) -> Check:
 
     # String keywords apply to strings only, as in jsonschema.
     if "pattern" in schema:
-        search = re.compile(schema["pattern"]).search
+        search = python_pattern(schema["pattern"]).search
         checks.append(lambda x: not isinstance(x, str) or search(x) is not None)
     if "minLength" in schema:
         low = schema["minLength"]

@@ -14,12 +14,12 @@ from typing import Any
 
 import orjson
 from connexion.lifecycle import ConnexionRequest
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
 from ..domain.errors import InvalidRequest
+from .dialect import FORMAT_CHECKER, ContractValidator
 from .schema_check import Check, compile_check
 from .state import state_of
 
@@ -29,18 +29,18 @@ class SchemaCache:
     and its compiled check (api/schema_check.py), which lets valid instances through without jsonschema."""
 
     def __init__(self) -> None:
-        self._validators: dict[int, tuple[dict, Draft202012Validator, Check | None]] = {}
+        self._validators: dict[int, tuple[dict, ContractValidator, Check | None]] = {}
 
-    def _entry(self, schema: dict) -> tuple[dict, Draft202012Validator, Check | None]:
+    def _entry(self, schema: dict) -> tuple[dict, ContractValidator, Check | None]:
         cached = self._validators.get(id(schema))
         if cached is None or cached[0] is not schema:
-            format_checker = Draft202012Validator.FORMAT_CHECKER
-            validator = Draft202012Validator(schema, format_checker=format_checker)
+            format_checker = FORMAT_CHECKER
+            validator = ContractValidator(schema, format_checker=format_checker)
             cached = (schema, validator, compile_check(schema, format_checker))
             self._validators[id(schema)] = cached
         return cached
 
-    def validator(self, schema: dict) -> Draft202012Validator:
+    def validator(self, schema: dict) -> ContractValidator:
         return self._entry(schema)[1]
 
     def first_error(self, schema: dict, instance: Any) -> ValidationError | None:

@@ -216,10 +216,15 @@ async def test_set_clock_beyond_year_9000_returns_400(client):
 
 async def test_get_booking_with_control_characters_in_the_id_returns_400_naming_id(client):
     # The id is routed like any other and fails the contract's id pattern, quota headers and all.
-    for raw in ("%0A", "bk_line%0Abreak", "%00", "bk_x%7F"):
+    for raw in ("%0A", "bk_line%0Abreak", "%00", "bk_x%7F", "bk_abc%0A"):
         response = await client.get(f"/v1/bookings/{raw}", headers=RW)
         assert_error(response, 400, "invalid_request", "id")
         assert "X-RateLimit-Remaining" in response.headers
+
+
+async def test_get_room_with_a_trailing_newline_in_the_id_returns_400_naming_id(client):
+    # JSON Schema patterns are ECMA-262: `$` does not match before a final newline.
+    assert_error(await client.get("/v1/rooms/rm_studio%0A", headers=RW), 400, "invalid_request", "id")
 
 
 async def test_path_with_control_characters_outside_any_route_returns_404(client):
