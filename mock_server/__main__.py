@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     # still frees everything acyclic at once.
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
-    uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=args.access_log, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=args.access_log, log_level=args.log_level, date_header=False)
     return 0
 
 

@@ -7,6 +7,7 @@ it, leaves with `X-Request-Id` and (once the caller is known) the rate-limit hea
 
 from __future__ import annotations
 
+import email.utils
 import functools
 from collections.abc import Callable
 
@@ -15,10 +16,16 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..domain.backend import Backend
-from ..domain.errors import ApiError, InvalidRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from ..domain.errors import (
+    ApiError,
+    InvalidRequest,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+)
 from .responses import error_response
 from .routes import RouteTable
-from .state import SCOPE_KEY, RequestState, state_of
+from .state import SCOPE_KEY, RequestState
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -32,6 +39,7 @@ class RequestFrame:
         self.app = app
         self.backend = backend
         self.routes = routes
+        self.http_date = HttpDate(backend.clock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,7 +50,7 @@ class RequestFrame:
 
         async def framed_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                stamp(message, state.request_id, state.rate_headers)
+                stamp(message, state.request_id, state.rate_headers, self.http_date())
             await send(message)
 
         try:
@@ -105,6 +113,28 @@ def _lowercase_media_type(scope: Scope) -> None:
 
 
 _REQUEST_ID = b"x-request-id"
+_DATE = b"date"
+
+
+class HttpDate:
+    """The `Date` header from the backend's clock, formatted once per second of that clock.
+
+    On the mock, time is the mock clock: `X-RateLimit-Reset`, `expires_at` and every transition
+    follow it, so `Date` must too, or a client computing `Reset - Date` after the clock was moved
+    would wait for hours. uvicorn's own (wall-clock) Date header is switched off in __main__.
+    """
+
+    def __init__(self, clock) -> None:
+        self._clock = clock
+        self._second = -1
+        self._value = b""
+
+    def __call__(self) -> bytes:
+        now = self._clock.now()
+        second = int(now.timestamp())
+        if second != self._second:
+            self._second, self._value = second, email.utils.format_datetime(now.replace(microsecond=0), usegmt=True).encode("latin-1")
+        return self._value
 
 
 @functools.lru_cache(maxsize=64)
@@ -112,8 +142,8 @@ def _header_key(name: str) -> bytes:
     return name.lower().encode("latin-1")
 
 
-def stamp(message: Message, request_id: str, rate_headers: dict[str, str]) -> None:
-    """Set X-Request-Id and add the rate-limit headers the response does not carry yet.
+def stamp(message: Message, request_id: str, rate_headers: dict[str, str], date: bytes | None = None) -> None:
+    """Set X-Request-Id (and Date, when given) and add the rate-limit headers the response does not carry yet.
 
     The same as `headers = MutableHeaders(scope=message); headers["X-Request-Id"] = request_id`
     and then `headers[name] = value` for each rate header `not in headers`, in one pass instead of
@@ -123,6 +153,8 @@ def stamp(message: Message, request_id: str, rate_headers: dict[str, str]) -> No
     headers = []
     placed = False
     for item in message["headers"]:
+        if item[0] == _DATE and date is not None:
+            continue
         if item[0] == _REQUEST_ID:
             if not placed:  # the first one is replaced in place, any others dropped
                 headers.append(stamped)
@@ -131,6 +163,8 @@ def stamp(message: Message, request_id: str, rate_headers: dict[str, str]) -> No
             headers.append(item)
     if not placed:
         headers.append(stamped)
+    if date is not None:
+        headers.append((_DATE, date))
     if rate_headers:
         present = {item[0] for item in headers}
         for name, value in rate_headers.items():

@@ -21,6 +21,16 @@ async def test_get_clock_reports_frozen_mock_time(client):
     assert (await client.get("/_mock/clock")).json() == {"now": "2026-05-22T09:00:00Z", "frozen": True}
 
 
+async def test_date_header_follows_the_mock_clock_so_reset_minus_date_is_the_wait(client):
+    await client.put("/_mock/clock", json={"now": "2030-01-01T10:00:00Z", "frozen": True})
+    response = await client.get("/v1/rooms", headers=RW)
+    assert response.headers.get_list("date") == ["Tue, 01 Jan 2030 10:00:00 GMT"]
+    reset_in = int(response.headers["X-RateLimit-Reset"]) - 1893492000  # 2030-01-01T10:00:00Z
+    assert 0 <= reset_in <= 300
+    await client.post("/_mock/clock/advance", json={"seconds": 90})
+    assert (await client.get("/v1/rooms", headers=RW)).headers["date"] == "Tue, 01 Jan 2030 10:01:30 GMT"
+
+
 async def test_set_clock_accepts_offsets_and_unfreezing(client):
     body = (await client.put("/_mock/clock", json={"now": "2026-06-01T12:00:00+02:00", "frozen": False})).json()
     assert body["now"].startswith("2026-06-01T10:00") and body["frozen"] is False

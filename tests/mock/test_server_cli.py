@@ -61,6 +61,7 @@ def test_main_serves_demo_api_and_prints_base_url_and_tokens(server):
     rooms = httpx.get(f"{base}/v1/rooms", headers={"Authorization": "Bearer sk_test_demo_rw"}, timeout=5)
     assert rooms.status_code == 200 and rooms.headers["content-type"] == "application/json"
     assert rooms.headers["X-RateLimit-Limit"] == "500"
+    assert len(rooms.headers.get_list("date")) == 1  # the mock clock's, not a second one from uvicorn
     process.send_signal(signal.SIGINT)
     out, _ = process.communicate(timeout=10)
     assert f"{base}/v1" in out
