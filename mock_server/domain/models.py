@@ -158,9 +158,11 @@ class Booker:
 
 
 @dataclass(slots=True)
-class Charge:
+class MoneyMovement:
+    """Money taken or returned for a booking; charges and refunds share one wire shape."""
+
     id: str
-    kind: str  # booking | delta
+    kind: str
     amount_minor: int
     currency: str
     created_at: datetime
@@ -175,20 +177,13 @@ class Charge:
 
 
 @dataclass(slots=True)
-class Refund:
-    id: str
-    kind: str  # cancellation | delta
-    amount_minor: int
-    currency: str
-    created_at: datetime
+class Charge(MoneyMovement):
+    """kind: `booking` (the Checkout payment) or `delta` (a lengthening)."""
 
-    def to_wire(self) -> dict:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "amount": {"currency": self.currency, "amount_minor": self.amount_minor},
-            "created_at": format_instant(self.created_at),
-        }
+
+@dataclass(slots=True)
+class Refund(MoneyMovement):
+    """kind: `cancellation` or `delta` (a shortening)."""
 
 
 @dataclass(slots=True)
