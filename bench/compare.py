@@ -40,6 +40,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop(*processes: subprocess.Popen) -> None:
+    """Interrupt servers as Ctrl-C would, all at once, then kill whichever outlives 10 s."""
+    for process in processes:
+        process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -163,13 +174,7 @@ def main() -> int:
                           f"{sample.requests_per_second:>8,.0f} req/s  p99 {sample.p99_ms:.1f} ms", flush=True)
         results = {e: {s: median_sample(v) for s, v in by.items()} for e, by in samples.items()}
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGINT)
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(*processes)
     load_after = os.getloadavg()[0]
     table = render(results, args)
     print()

@@ -12,7 +12,6 @@ import argparse
 import collections
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -73,11 +72,7 @@ def main() -> int:
         for spy in spies:
             spy.wait(timeout=args.duration + 60)
     finally:
-        mock.send_signal(signal.SIGINT)
-        try:
-            mock.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            mock.kill()
+        compare.stop(mock)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", wrk.stdout)
     print(f"{args.endpoint}: {float(rps.group(1)) if rps else 0:,.0f} req/s under py-spy (sampling slows the server)")
     for share, frame in top_functions(outputs["raw"]):

@@ -15,8 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+import compare  # noqa: E402  (the bench's own helpers)
 
 START = datetime(2027, 1, 4, tzinfo=UTC)
 ROOMS = 200
@@ -157,24 +157,12 @@ def conformance_wall_time(timeout_s: float = 900.0) -> dict:
     """Wall time of the full conformance suite against a fresh mock (default fixture and limits)."""
     import tempfile
 
-    import httpx
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = compare.free_port()
     base_url = f"http://127.0.0.1:{port}"
     mock = subprocess.Popen([sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base_url}/_mock/clock", timeout=1.0)
-                break
-            except httpx.HTTPError:
-                if mock.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the mock did not start for the conformance run") from None
-                time.sleep(0.2)
+        compare.wait_until_serving(f"{base_url}/_mock/clock", mock)
         env = {**os.environ, "BASE_URL": base_url, "TOKEN": "sk_test_demo_rw"}
         with tempfile.TemporaryDirectory() as reports:
             began = time.perf_counter()
@@ -186,11 +174,7 @@ def conformance_wall_time(timeout_s: float = 900.0) -> dict:
         counts = f"{total[1]} passed, {total[2]} failed, {total[3]} skipped, {total[4]} requests" if total and len(total) >= 5 else ""
         return {"wall_s": wall, "exit": run.returncode, "summary": counts}
     finally:
-        mock.send_signal(signal.SIGINT)
-        try:
-            mock.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            mock.kill()
+        compare.stop(mock)
 
 
 def main(argv: list[str] | None = None) -> int:
