@@ -60,6 +60,8 @@ class RequestFrame:
                 # they be too large; elsewhere they are ignored unread.
                 receive = self._limit_body(scope, receive)
                 _lowercase_media_type(scope)
+            else:
+                _hide_body(scope)
         except ApiError as exc:
             await _starlette(error_response(exc, state.request_id))(scope, receive, framed_send)
             return
@@ -95,6 +97,17 @@ class RequestFrame:
             return message
 
         return limited_receive
+
+
+def _hide_body(scope: Scope) -> None:
+    """An operation without a request body ignores any body sent, unread. Connexion would still
+    parse a form body (its parameter decorator reads form fields even on a GET) and refuse a
+    malformed one, so it is not told there is one: the `Content-Type` header goes."""
+    headers = scope["headers"]
+    for name, _ in headers:
+        if name.lower() == b"content-type":
+            scope["headers"] = [item for item in headers if item[0].lower() != b"content-type"]
+            return
 
 
 def _lowercase_media_type(scope: Scope) -> None:

@@ -86,6 +86,18 @@ async def test_create_booking_chunked_body_over_1mb_returns_413(client):
     assert_error(response, 413, "payload_too_large")
 
 
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("multipart/form-data; boundary=x", b"garbage"),
+    ("application/x-www-form-urlencoded", b"limit=500"),
+    ("application/json", b"{not json"),
+])
+async def test_list_bookings_with_a_body_of_any_type_ignores_it(client, content_type, body):
+    # listBookings takes no body: whatever is sent is not read, parsed or validated.
+    response = await client.request("GET", "/v1/bookings?limit=2", headers={**RW, "Content-Type": content_type}, content=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["next_cursor"] is None or len(response.json()["data"]) == 2
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
 async def test_create_booking_wrong_content_type_returns_415(client, content_type):
     assert_error(await post_raw(client, b"room_id=rm_studio", content_type), 415, "unsupported_media_type")

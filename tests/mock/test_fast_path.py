@@ -236,7 +236,8 @@ def test_fast_path_serves_the_calendar_api_byte_for_byte_as_connexion(twins):
 
     # Requests the fast path leaves to Connexion, and the router's own answers.
     assert not t.request("HEAD", "/v1/rooms", headers=RW).fast
-    assert not t.request("GET", "/v1/rooms", headers=[*RW, (b"content-type", b"multipart/form-data; boundary=x")], body=b"junk").fast
+    # A body on an operation that takes none is hidden by the frame, so the fast path serves it too.
+    assert t.request("GET", "/v1/rooms", headers=[*RW, (b"content-type", b"multipart/form-data; boundary=x")], body=b"junk").fast
     assert not t.request("POST", "/v1/bookings", headers=[*RW, (b"content-type", b"application/x-www-form-urlencoded"), *key("f")],
                          body=b"room_id=rm_studio").fast
     for method, path in (("DELETE", "/v1/bookings"), ("PUT", "/v1/rooms/rm_studio"), ("GET", "/v1/nowhere"), ("GET", "/v1/bookings/"),
